@@ -1,0 +1,49 @@
+"""One reactor for the whole suite: Twisted's asyncio reactor on a qasync (Qt) event loop.
+
+The protocol, server and desktop tests then share a single event loop, as the desktop does in
+production (field-notes.md: Qt + Twisted recipe). The QApplication must exist before the loop,
+and the reactor must be installed before anything imports twisted.internet.reactor, hence the
+tryfirst configure hook in the root conftest.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        runtime = tempfile.mkdtemp(prefix="cti-xdg-")
+        os.chmod(runtime, 0o700)
+        os.environ["XDG_RUNTIME_DIR"] = runtime
+    if "twisted.internet.reactor" in sys.modules:
+        return
+    import asyncio
+
+    import qasync
+    from PyQt5.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["cti-tests"])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    from twisted.internet import asyncioreactor
+
+    asyncioreactor.install(eventloop=loop)
+
+
+@pytest.fixture
+def samples_dir() -> str:
+    """shared/samples (real switch output), beside the repository as in CI."""
+    path = os.path.join(SHARED, "samples")
+    if not os.path.isdir(path):
+        pytest.skip("shared/samples is not beside this checkout")
+    return path
