@@ -1,0 +1,428 @@
+"""Customers (the CRM side), their interactions and tickets, and the screen-pop lookup.
+
+Phone numbers are stored once, in the canonical form the tenant's DialPlan gives (E.164 where
+the number can be placed), and indexed by (tenant_id, number). A caller ID in any spelling the
+dial plan understands (national with trunk prefix, international with access code, E.164) then
+becomes the same key, so the screen-pop is one indexed equality lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from db import models as m
+from db.audit import audit
+from db.errors import NotFound
+from db.records import (
+    Address,
+    Contact,
+    Customer,
+    Interaction,
+    Phone,
+    ScreenPop,
+    Tenant,
+    Ticket,
+)
+from db.types import utcnow
+
+PhoneInput = str | tuple[str, str] | Phone
+"""A number, a (kind, number) pair, or a Phone."""
+
+# Numbers at least this long that the dial plan leaves without a country code are also tried
+# as national numbers whose trunk prefix the switch dropped ("301234567" for "+49301234567").
+_MIN_NATIONAL_DIGITS = 7
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def canonical_phone(tenant: Tenant, number: str) -> str:
+    """The stored form of `number` for this tenant; InvalidPhone if it is not a phone number."""
+    canonical = tenant.dial_plan.canonical(number)
+    if not canonical:
+        raise InvalidPhone(f"not a phone number: {number!r}")
+    return canonical
+
+
+def lookup_keys(tenant: Tenant, caller: str | None) -> list[str]:
+    """The stored forms a caller ID can match, best first."""
+    canonical = tenant.dial_plan.canonical(caller)
+    if not canonical:
+        return []
+    keys = [canonical]
+    if not canonical.startswith("+") and len(canonical) >= _MIN_NATIONAL_DIGITS:
+        keys.append("+" + tenant.dial_plan.country_code + canonical)
+    return keys
+
+
+def create_customer(
+    conn: Connection,
+    tenant: Tenant,
+    name: str,
+    *,
+    phones: Iterable[PhoneInput] = (),
+    company: str | None = None,
+    email: str | None = None,
+    vip: bool = False,
+    priority: int = 0,
+    external_ref: str | None = None,
+    notes: str | None = None,
+    custom: Mapping[str, Any] | None = None,
+    addresses: Iterable[Address] = (),
+    contacts: Iterable[Contact] = (),
+    actor: str | None = None,
+) -> int:
+    """Store a customer; phone numbers are canonicalised with the tenant's dial plan first, so
+    a bad number raises InvalidPhone before anything is written."""
+    if not name or not name.strip():
+        raise ValueError("a customer needs a name")
+    phone_rows = _phone_rows(tenant, phones)
+    customer_id = conn.execute(
+        insert(m.Customer).values(
+            tenant_id=tenant.id, name=name.strip(), company=company, email=email, vip=vip,
+            priority=priority, external_ref=external_ref, notes=notes, custom=dict(custom or {}),
+        )
+    ).inserted_primary_key[0]
+    _insert_children(conn, tenant, customer_id, phone_rows, addresses, contacts)
+    if actor is not None:
+        audit(conn, tenant.id, actor, "create", "customer", customer_id, {"name": name})
+    return customer_id
+
+
+def update_customer(
+    conn: Connection,
+    tenant: Tenant,
+    customer_id: int,
+    *,
+    phones: Iterable[PhoneInput] | None = None,
+    actor: str = "system",
+    **fields: Any,
+) -> None:
+    """Change the named fields; `phones`, when given, replaces the customer's numbers."""
+    allowed = {"name", "company", "email", "vip", "priority", "external_ref", "notes", "custom"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"unknown customer fields: {', '.join(sorted(unknown))}")
+    phone_rows = _phone_rows(tenant, phones) if phones is not None else None
+    changed = conn.execute(
+        update(m.Customer)
+        .where(m.Customer.tenant_id == tenant.id, m.Customer.id == customer_id)
+        .values(updated_at=utcnow(), **fields)
+    ).rowcount
+    if not changed:
+        raise NotFound(f"no customer {customer_id} in tenant {tenant.code!r}")
+    if phone_rows is not None:
+        conn.execute(
+            m.CustomerPhone.__table__.delete().where(
+                m.CustomerPhone.tenant_id == tenant.id,
+                m.CustomerPhone.customer_id == customer_id,
+            )
+        )
+        _insert_children(conn, tenant, customer_id, phone_rows, (), ())
+    changes: dict[str, Any] = {k: str(v) for k, v in fields.items()}
+    if phone_rows is not None:
+        changes["phones"] = [row["number"] for row in phone_rows]
+    audit(conn, tenant.id, actor, "update", "customer", customer_id, changes)
+
+
+def get_customer(conn: Connection, tenant: Tenant, customer_id: int) -> Customer:
+    customers = _load_customers(conn, tenant, [customer_id])
+    if not customers:
+        raise NotFound(f"no customer {customer_id} in tenant {tenant.code!r}")
+    return customers[0]
+
+
+def find_customers_by_phone(conn: Connection, tenant: Tenant, caller: str | None) -> list[Customer]:
+    """Every customer of the tenant with this number, VIP and high priority first."""
+    return _load_customers(conn, tenant, _match_ids(conn, tenant, caller, limit=50))
+
+
+def search_customers(conn: Connection, tenant: Tenant, name_prefix: str, limit: int = 50) -> list[Customer]:
+    ids = conn.execute(
+        select(m.Customer.id)
+        .where(m.Customer.tenant_id == tenant.id, m.Customer.name.startswith(name_prefix, autoescape=True))
+        .order_by(m.Customer.name)
+        .limit(limit)
+    ).scalars().all()
+    return _load_customers(conn, tenant, ids)
+
+
+def screen_pop(
+    conn: Connection,
+    tenant: Tenant,
+    caller: str | None,
+    *,
+    interactions: int = 5,
+    tickets: int = 10,
+) -> ScreenPop:
+    """The caller's record, last interactions and open tickets, for the agent's screen.
+
+    Round trips: one indexed lookup of the number, then the chosen customer's phones,
+    addresses, contacts, interactions and open tickets (all by primary or tenant+customer keys).
+    """
+    keys = lookup_keys(tenant, caller)
+    number = keys[0] if keys else None
+    ids = _match_ids(conn, tenant, caller, limit=20)
+    if not ids:
+        return ScreenPop(number, None)
+    customer = _load_customers(conn, tenant, ids[:1])[0]
+    return ScreenPop(
+        number=number,
+        customer=customer,
+        interactions=tuple(recent_interactions(conn, tenant, customer.id, interactions)),
+        tickets=tuple(open_tickets(conn, tenant, customer.id, tickets)),
+        other_customer_ids=tuple(ids[1:]),
+    )
+
+
+def add_interaction(
+    conn: Connection,
+    tenant: Tenant,
+    customer_id: int | None,
+    *,
+    agent_id: int | None = None,
+    call_id: str | None = None,
+    channel: str = "call",
+    direction: str | None = None,
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    disposition: str | None = None,
+    notes: str | None = None,
+) -> int:
+    if customer_id is not None:
+        _require_customer(conn, tenant, customer_id)
+    return conn.execute(
+        insert(m.Interaction).values(
+            tenant_id=tenant.id, customer_id=customer_id, agent_id=agent_id, call_id=call_id,
+            channel=channel, direction=direction, started_at=started_at or utcnow(),
+            ended_at=ended_at, disposition=disposition, notes=notes,
+        )
+    ).inserted_primary_key[0]
+
+
+def finish_interaction(
+    conn: Connection,
+    tenant: Tenant,
+    interaction_id: int,
+    *,
+    ended_at: datetime | None = None,
+    disposition: str | None = None,
+    notes: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"ended_at": ended_at or utcnow()}
+    if disposition is not None:
+        values["disposition"] = disposition
+    if notes is not None:
+        values["notes"] = notes
+    changed = conn.execute(
+        update(m.Interaction)
+        .where(m.Interaction.tenant_id == tenant.id, m.Interaction.id == interaction_id)
+        .values(values)
+    ).rowcount
+    if not changed:
+        raise NotFound(f"no interaction {interaction_id} in tenant {tenant.code!r}")
+
+
+def recent_interactions(
+    conn: Connection, tenant: Tenant, customer_id: int, limit: int = 5
+) -> list[Interaction]:
+    rows = conn.execute(
+        select(m.Interaction, m.Agent.number.label("agent_number"))
+        .outerjoin(m.Agent, m.Agent.id == m.Interaction.agent_id)
+        .where(m.Interaction.tenant_id == tenant.id, m.Interaction.customer_id == customer_id)
+        .order_by(m.Interaction.started_at.desc(), m.Interaction.id.desc())
+        .limit(limit)
+    )
+    return [
+        Interaction(
+            r.id, r.customer_id, r.agent_id, r.agent_number, r.call_id, r.channel, r.direction,
+            r.started_at, r.ended_at, r.disposition, r.notes,
+        )
+        for r in rows
+    ]
+
+
+def create_ticket(
+    conn: Connection,
+    tenant: Tenant,
+    customer_id: int | None,
+    type: str,
+    subject: str,
+    *,
+    body: str | None = None,
+    priority: int = 0,
+    agent_id: int | None = None,
+    interaction_id: int | None = None,
+) -> int:
+    if type not in m.TICKET_TYPES:
+        raise ValueError(f"unknown ticket type {type!r} (one of {', '.join(m.TICKET_TYPES)})")
+    if customer_id is not None:
+        _require_customer(conn, tenant, customer_id)
+    return conn.execute(
+        insert(m.Ticket).values(
+            tenant_id=tenant.id, customer_id=customer_id, type=type, subject=subject, body=body,
+            priority=priority, agent_id=agent_id, interaction_id=interaction_id,
+        )
+    ).inserted_primary_key[0]
+
+
+def set_ticket_status(conn: Connection, tenant: Tenant, ticket_id: int, status: str) -> None:
+    if status not in m.TICKET_STATUSES:
+        raise ValueError(f"unknown ticket status {status!r} (one of {', '.join(m.TICKET_STATUSES)})")
+    now = utcnow()
+    changed = conn.execute(
+        update(m.Ticket)
+        .where(m.Ticket.tenant_id == tenant.id, m.Ticket.id == ticket_id)
+        .values(status=status, updated_at=now, closed_at=now if status == "closed" else None)
+    ).rowcount
+    if not changed:
+        raise NotFound(f"no ticket {ticket_id} in tenant {tenant.code!r}")
+
+
+def open_tickets(conn: Connection, tenant: Tenant, customer_id: int, limit: int = 10) -> list[Ticket]:
+    rows = conn.execute(
+        select(m.Ticket)
+        .where(
+            m.Ticket.tenant_id == tenant.id,
+            m.Ticket.customer_id == customer_id,
+            m.Ticket.status.in_(("open", "pending")),
+        )
+        .order_by(m.Ticket.created_at.desc(), m.Ticket.id.desc())
+        .limit(limit)
+    )
+    return [_ticket(r) for r in rows]
+
+
+def list_tickets(conn: Connection, tenant: Tenant, customer_id: int) -> list[Ticket]:
+    rows = conn.execute(
+        select(m.Ticket)
+        .where(m.Ticket.tenant_id == tenant.id, m.Ticket.customer_id == customer_id)
+        .order_by(m.Ticket.created_at.desc(), m.Ticket.id.desc())
+    )
+    return [_ticket(r) for r in rows]
+
+
+def count_customers(conn: Connection, tenant: Tenant) -> int:
+    return conn.execute(
+        select(func.count()).select_from(m.Customer).where(m.Customer.tenant_id == tenant.id)
+    ).scalar_one()
+
+
+def _ticket(r) -> Ticket:
+    return Ticket(
+        r.id, r.customer_id, r.type, r.status, r.priority, r.subject, r.body, r.created_at,
+        r.updated_at, r.closed_at, r.agent_id, r.interaction_id,
+    )
+
+
+def _phone_rows(tenant: Tenant, phones: Iterable[PhoneInput]) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for item in phones:
+        if isinstance(item, Phone):
+            kind, raw = item.kind, item.raw or item.number
+        elif isinstance(item, tuple):
+            kind, raw = item
+        else:
+            kind, raw = "phone", item
+        number = canonical_phone(tenant, raw)
+        rows.setdefault(number, {"kind": kind, "number": number, "raw": raw})
+    return list(rows.values())
+
+
+def _insert_children(
+    conn: Connection,
+    tenant: Tenant,
+    customer_id: int,
+    phone_rows: Sequence[dict[str, Any]],
+    addresses: Iterable[Address],
+    contacts: Iterable[Contact],
+) -> None:
+    base = {"tenant_id": tenant.id, "customer_id": customer_id}
+    if phone_rows:
+        conn.execute(insert(m.CustomerPhone), [{**base, **row} for row in phone_rows])
+    address_rows = [{**base, **_fields(a)} for a in addresses]
+    if address_rows:
+        conn.execute(insert(m.CustomerAddress), address_rows)
+    contact_rows = [{**base, **_fields(c)} for c in contacts]
+    if contact_rows:
+        conn.execute(insert(m.CustomerContact), contact_rows)
+
+
+def _fields(item: Address | Contact) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in item.__dataclass_fields__}
+
+
+def _require_customer(conn: Connection, tenant: Tenant, customer_id: int) -> None:
+    found = conn.execute(
+        select(m.Customer.id).where(m.Customer.tenant_id == tenant.id, m.Customer.id == customer_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"no customer {customer_id} in tenant {tenant.code!r}")
+
+
+def _match_ids(conn: Connection, tenant: Tenant, caller: str | None, limit: int) -> list[int]:
+    keys = lookup_keys(tenant, caller)
+    if not keys:
+        return []
+    rows = conn.execute(
+        select(m.Customer.id)
+        .join(m.CustomerPhone, m.CustomerPhone.customer_id == m.Customer.id)
+        .where(
+            m.CustomerPhone.tenant_id == tenant.id,
+            m.CustomerPhone.number.in_(keys),
+            m.Customer.tenant_id == tenant.id,
+        )
+        .order_by(m.Customer.vip.desc(), m.Customer.priority.desc(), m.Customer.id)
+        .limit(limit)
+    ).scalars()
+    return list(dict.fromkeys(rows))
+
+
+def _load_customers(conn: Connection, tenant: Tenant, ids: Sequence[int]) -> list[Customer]:
+    if not ids:
+        return []
+    rows = {
+        r.id: r
+        for r in conn.execute(
+            select(m.Customer).where(m.Customer.tenant_id == tenant.id, m.Customer.id.in_(ids))
+        )
+    }
+    phones: dict[int, list[Phone]] = {i: [] for i in rows}
+    for r in conn.execute(
+        select(m.CustomerPhone.customer_id, m.CustomerPhone.number, m.CustomerPhone.kind,
+               m.CustomerPhone.raw)
+        .where(m.CustomerPhone.tenant_id == tenant.id, m.CustomerPhone.customer_id.in_(ids))
+        .order_by(m.CustomerPhone.id)
+    ):
+        phones[r.customer_id].append(Phone(r.number, r.kind, r.raw))
+    addresses: dict[int, list[Address]] = {i: [] for i in rows}
+    for r in conn.execute(
+        select(m.CustomerAddress)
+        .where(m.CustomerAddress.tenant_id == tenant.id, m.CustomerAddress.customer_id.in_(ids))
+        .order_by(m.CustomerAddress.id)
+    ):
+        addresses[r.customer_id].append(
+            Address(r.kind, r.street, r.city, r.postal_code, r.region, r.country)
+        )
+    contacts: dict[int, list[Contact]] = {i: [] for i in rows}
+    for r in conn.execute(
+        select(m.CustomerContact)
+        .where(m.CustomerContact.tenant_id == tenant.id, m.CustomerContact.customer_id.in_(ids))
+        .order_by(m.CustomerContact.id)
+    ):
+        contacts[r.customer_id].append(Contact(r.name, r.role, r.email, r.phone))
+    return [
+        Customer(
+            id=r.id, tenant_id=tenant.id, name=r.name, company=r.company, email=r.email,
+            vip=bool(r.vip), priority=r.priority, external_ref=r.external_ref, notes=r.notes,
+            custom=dict(r.custom or {}), phones=tuple(phones[r.id]),
+            addresses=tuple(addresses[r.id]), contacts=tuple(contacts[r.id]),
+        )
+        for i in ids
+        if (r := rows.get(i)) is not None
+    ]
