@@ -1,0 +1,770 @@
+"""The vendor-neutral call model: normalised events in; calls, devices and agents out.
+
+Only events change the model (`Model.apply`), plus the few things the switch never reports:
+attached user data and notes. Time comes from the events or from the caller, never from a
+clock, so the same model runs in production, in tests and in virtual-time simulation.
+
+Two facts about the wire shape the rules here:
+- The same event reaches the server once per monitored device on the call. Every change is
+  therefore a "set", never an "add": a repeated event finds nothing to change, records no step
+  and notifies no one.
+- Transfer and conference end call IDs (field-notes.md). The calls that ceased are merged into
+  the resulting call and their IDs become aliases of it, so lookups by an old ID keep working.
+  An event that still names an old ID finds the call for its call-level facts (numbers, data),
+  but does not touch connections: the old connections ended with the old ID, and a late
+  call_cleared for it must not end the call that lives on under the new ID.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from cti.events import (
+    AGENT_BUSY,
+    AGENT_LOGGED_OFF,
+    AGENT_LOGGED_ON,
+    AGENT_NOT_READY,
+    AGENT_READY,
+    AGENT_WORKING_AFTER_CALL,
+    ALERTING,
+    BACK_IN_SERVICE,
+    CALL_CLEARED,
+    CALL_INFORMATION,
+    CONFERENCED,
+    CONNECTED,
+    CONNECTION_CLEARED,
+    CONNECTION_STATES,
+    DELIVERED,
+    DIGITS_DIALED,
+    DIVERTED,
+    DO_NOT_DISTURB,
+    ESTABLISHED,
+    FAIL,
+    FAILED,
+    FORWARDING,
+    HELD,
+    HOLD,
+    INITIATED,
+    LINK_DOWN,
+    LINK_UP,
+    NETWORK_REACHED,
+    NULL,
+    ORIGINATED,
+    OUT_OF_SERVICE,
+    QUEUED,
+    QUEUED_STATE,
+    RETRIEVED,
+    ROUTE_END,
+    ROUTE_REQUEST,
+    SERVICE_INITIATED,
+    SNAPSHOT_DEVICE,
+    TRANSFERRED,
+    Event,
+)
+from cti.model.calls import MAX_STEPS, Call, Connection, Note
+from cti.model.devices import (
+    BUSY,
+    LOGGED_OFF,
+    LOGGED_ON,
+    NOT_READY,
+    READY,
+    WORKING_AFTER_CALL,
+    AgentState,
+    Device,
+)
+from cti.model.history import CallHistory
+
+log = logging.getLogger(__name__)
+
+# Kinds passed to call listeners with the Call. A transfer or conference shows as "updated" on
+# the resulting call, whose `aliases` then hold the IDs that ceased.
+CALL_CREATED = "created"
+CALL_UPDATED = "updated"
+CALL_ENDED = "ended"
+# Kinds passed to device listeners with the Device.
+DEVICE_UPDATED = "device"
+AGENT_UPDATED = "agent"
+
+CallListener = Callable[[str, Call], None]
+DeviceListener = Callable[[str, Device], None]
+
+IGNORED_EVENTS = frozenset({LINK_UP, ROUTE_REQUEST, ROUTE_END})
+"""Events the model deliberately leaves alone: a link coming up is followed by snapshots, and
+routing belongs to the ACD; the call itself shows up through queued / delivered events."""
+
+_LIVE_STATES = frozenset(CONNECTION_STATES) - {NULL}
+_NOTHING = frozenset()
+
+# What a connection event does to the device it is about: the state it leaves the device in
+# (None: whatever state the switch reported, if any) and the states it must not override,
+# because a connection never goes back from them (a late delivered must not un-answer a call).
+_CONNECTION_EVENTS: dict[str, tuple[str | None, frozenset[str]]] = {
+    SERVICE_INITIATED: (INITIATED, frozenset({ALERTING, CONNECTED, HOLD, QUEUED_STATE, FAIL})),
+    ORIGINATED: (CONNECTED, frozenset({HOLD})),
+    DELIVERED: (ALERTING, frozenset({CONNECTED, HOLD})),
+    ESTABLISHED: (CONNECTED, _NOTHING),
+    HELD: (HOLD, _NOTHING),
+    RETRIEVED: (CONNECTED, _NOTHING),
+    QUEUED: (QUEUED_STATE, frozenset({CONNECTED, HOLD})),
+    FAILED: (FAIL, _NOTHING),
+    NETWORK_REACHED: (None, frozenset({HOLD})),
+}
+# Events that start a call: seen on an ID that is an alias, they mean the switch reused the ID.
+_CALL_STARTS = frozenset({SERVICE_INITIATED, ORIGINATED})
+# Events whose calling device is on the call: the event may be the first the model hears of it
+# (monitoring started mid-call), so it joins, connected; otherwise it only leaves initiated.
+_CALLER_ON_CALL = frozenset({DELIVERED, ESTABLISHED, QUEUED, FAILED, NETWORK_REACHED})
+_CALLING_KEEP = _LIVE_STATES - {INITIATED}
+
+_AGENT_EVENTS = {
+    AGENT_LOGGED_ON: LOGGED_ON,
+    AGENT_READY: READY,
+    AGENT_NOT_READY: NOT_READY,
+    AGENT_WORKING_AFTER_CALL: WORKING_AFTER_CALL,
+    AGENT_BUSY: BUSY,
+    AGENT_LOGGED_OFF: LOGGED_OFF,
+}
+_FORWARDING_TYPES = {
+    "immediate": "immediate",
+    "forwardimmediate": "immediate",
+    "busy": "busy",
+    "forwardbusy": "busy",
+    "noanswer": "no_answer",
+    "noans": "no_answer",
+    "forwardnoans": "no_answer",
+    "forwardnoanswer": "no_answer",
+}
+_TRUE = frozenset({"true", "on", "1", "yes", "active"})
+_FALSE = frozenset({"false", "off", "0", "no", "inactive"})
+_MISSING = object()
+
+
+class UnknownCall(LookupError):
+    """No live call has this ID (nor had it as an old ID)."""
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(f"no call {call_id!r}")
+        self.call_id = call_id
+
+
+class Model:
+    """Calls, devices and agents of every link, kept up to date by `apply`.
+
+    `history_size` bounds the finished calls kept in `history`. `is_internal` tells the
+    model's own numbers from outside ones (for ANI across transfers); by default a number is
+    internal when it is a monitored device.
+    """
+
+    def __init__(
+        self,
+        history_size: int = 10_000,
+        is_internal: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.calls: dict[str, Call] = {}
+        self.aliases: dict[str, str] = {}
+        """Old call ID -> the ID of the live call it was merged into."""
+        self.devices: dict[str, Device] = {}
+        self.agents: dict[str, str] = {}
+        """Agent ID -> the device the agent is (or was last) on."""
+        self.history = CallHistory(history_size)
+        self.events = 0
+        self.ignored = 0
+        self._is_internal = is_internal
+        self._monitors: set[str] = set()
+        self._call_listeners: tuple[CallListener, ...] = ()
+        self._device_listeners: tuple[DeviceListener, ...] = ()
+        handlers: dict[str, Callable[[Event], Call | None]] = dict.fromkeys(
+            _CONNECTION_EVENTS, self._on_connection_event
+        )
+        handlers.update(dict.fromkeys(_AGENT_EVENTS, self._on_agent))
+        handlers.update(
+            {
+                CONNECTION_CLEARED: self._on_connection_cleared,
+                CALL_CLEARED: self._on_call_cleared,
+                TRANSFERRED: self._on_merge,
+                CONFERENCED: self._on_merge,
+                DIVERTED: self._on_diverted,
+                DIGITS_DIALED: self._on_call_info,
+                CALL_INFORMATION: self._on_call_info,
+                DO_NOT_DISTURB: self._on_device_feature,
+                FORWARDING: self._on_device_feature,
+                BACK_IN_SERVICE: self._on_device_feature,
+                OUT_OF_SERVICE: self._on_device_feature,
+                SNAPSHOT_DEVICE: self._on_snapshot,
+                LINK_DOWN: self._on_link_down,
+            }
+        )
+        self._handlers = handlers
+
+    # -- the one way in -------------------------------------------------------------------
+
+    def apply(self, event: Event) -> Call | None:
+        """Update the model from one normalised event; returns the call it concerned, if any.
+
+        Never raises on what a switch may send: unknown event names, events about unknown
+        calls, missing fields are counted in `ignored` and otherwise skipped.
+        """
+        self.events += 1
+        monitor = event.monitor
+        if monitor is not None and monitor not in self._monitors:
+            self._mark_monitored(monitor, event.link)
+        handler = self._handlers.get(event.event)
+        if handler is None:
+            self.ignored += 1
+            return None
+        return handler(event)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def find_call(self, call_id: str) -> Call | None:
+        """The live call with this ID, or the one an old ID was merged into."""
+        call = self.calls.get(call_id)
+        if call is None:
+            target = self.aliases.get(call_id)
+            if target is not None:
+                call = self.calls.get(target)
+        return call
+
+    def call(self, call_id: str) -> Call:
+        call = self.find_call(call_id)
+        if call is None:
+            raise UnknownCall(call_id)
+        return call
+
+    def calls_at(self, device: str) -> list[Call]:
+        dev = self.devices.get(device)
+        if dev is None:
+            return []
+        return [self.calls[call_id] for call_id in dev.connections]
+
+    def device(self, device: str) -> Device | None:
+        return self.devices.get(device)
+
+    def agent(self, agent_id: str) -> AgentState | None:
+        device = self.agents.get(agent_id)
+        dev = self.devices.get(device) if device is not None else None
+        return dev.agent if dev is not None else None
+
+    # -- what the switch does not report ----------------------------------------------------
+
+    def attach_data(self, call_id: str, mapping: Mapping[str, Any]) -> Call:
+        """Merge user data into a call; it travels with the call through transfers."""
+        if not isinstance(mapping, Mapping):
+            raise TypeError(f"attached data must be a mapping, not {type(mapping).__name__}")
+        bad = [key for key in mapping if not isinstance(key, str)]
+        if bad:
+            raise ValueError(f"attached data keys must be strings, not {bad[0]!r}")
+        call = self.call(call_id)
+        call.data.update(mapping)
+        self._notify(CALL_UPDATED, call)
+        return call
+
+    def add_note(self, call_id: str, text: str, time: float, author: str | None = None) -> Note:
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("a note needs some text")
+        call = self.call(call_id)
+        note = Note(time, author, text)
+        call.notes.append(note)
+        self._notify(CALL_UPDATED, call)
+        return note
+
+    def mark_monitored(self, devices: Iterable[str], link: str | None = None) -> None:
+        """Tell the model which devices the server monitors, before their first event."""
+        for device in devices:
+            if device not in self._monitors:
+                self._mark_monitored(device, link)
+
+    # -- housekeeping the server schedules ------------------------------------------------
+
+    def end_stale_calls(self, time: float, link: str | None = None) -> list[Call]:
+        """End the calls still marked stale once every device of a link has been snapshot."""
+        stale = [c for c in self.calls.values() if c.stale and (link is None or c.link == link)]
+        for call in stale:
+            self._end(call, time, "resync")
+        return stale
+
+    def sweep(self, now: float, max_idle: float) -> list[Call]:
+        """End calls no monitored device is on that have had no event for `max_idle` seconds.
+
+        Such a call (transferred to an outside number, diverted to an unmonitored device) gets
+        no further events, so nothing else would ever end it.
+        """
+        limit = now - max_idle
+        idle = [
+            call for call in self.calls.values()
+            if call.last_event < limit and not self._observable(call)
+        ]
+        for call in idle:
+            self._end(call, now, "idle")
+        return idle
+
+    # -- listeners --------------------------------------------------------------------------
+
+    def add_call_listener(self, listener: CallListener) -> None:
+        """`listener(kind, call)` on CALL_CREATED / CALL_UPDATED / CALL_ENDED."""
+        self._call_listeners = (*self._call_listeners, listener)
+
+    def remove_call_listener(self, listener: CallListener) -> None:
+        self._call_listeners = tuple(x for x in self._call_listeners if x != listener)
+
+    def add_device_listener(self, listener: DeviceListener) -> None:
+        """`listener(kind, device)` on DEVICE_UPDATED (features) / AGENT_UPDATED."""
+        self._device_listeners = (*self._device_listeners, listener)
+
+    def remove_device_listener(self, listener: DeviceListener) -> None:
+        self._device_listeners = tuple(x for x in self._device_listeners if x != listener)
+
+    # -- call events ----------------------------------------------------------------------
+
+    def _on_connection_event(self, event: Event) -> Call | None:
+        name = event.event
+        call_id = event.call_id
+        if not call_id:
+            return self._ignore()
+        call = self.calls.get(call_id)
+        created = False
+        if call is None:
+            target = self.aliases.get(call_id)
+            if target is not None and name not in _CALL_STARTS:
+                call = self.calls[target]
+                if self._take_info(call, event):
+                    self._notify(CALL_UPDATED, call)
+                return call
+            if target is not None:
+                del self.aliases[call_id]
+            call = self._new_call(call_id, event)
+            created = True
+        changed = self._take_info(call, event)
+        device = event.device
+        if name in _CALLER_ON_CALL:
+            calling = event.calling
+            if calling is not None and calling != device:
+                conn = call.connections.get(calling)
+                if (conn is None and calling not in call.parties) or (
+                    conn is not None and conn.state == INITIATED
+                ):
+                    if self._set_state(call, calling, CONNECTED, event, _CALLING_KEEP):
+                        changed = True
+        state, keep = _CONNECTION_EVENTS[name]
+        if state is None:
+            state = event.state if event.state in _LIVE_STATES else None
+        if device is not None and state is not None:
+            if self._set_state(call, device, state, event, keep):
+                changed = True
+            if name == ESTABLISHED and call.answered is None:
+                call.answered = event.time
+                call.answered_by = device
+            elif name == QUEUED and call.queue != device:
+                call.queue = device
+        if created:
+            self._notify(CALL_CREATED, call)
+        elif changed:
+            self._notify(CALL_UPDATED, call)
+        return call
+
+    def _on_connection_cleared(self, event: Event) -> Call | None:
+        call = self.calls.get(event.call_id) if event.call_id else None
+        if call is None:
+            return self._ignore()
+        changed = self._take_info(call, event)
+        device = event.device
+        if device is not None and self._drop(call, device, event.time, event.event):
+            if not call.connections or (device in self._monitors and not self._observable(call)):
+                self._end(call, event.time, event.cause)
+                return call
+            changed = True
+        if changed:
+            self._notify(CALL_UPDATED, call)
+        return call
+
+    def _on_call_cleared(self, event: Event) -> Call | None:
+        call = self.calls.get(event.call_id) if event.call_id else None
+        if call is None:
+            return self._ignore()
+        self._take_info(call, event)
+        self._end(call, event.time, event.cause)
+        return call
+
+    def _on_diverted(self, event: Event) -> Call | None:
+        """The diverting device leaves; the destination joins with its own delivered event."""
+        call = self.calls.get(event.call_id) if event.call_id else None
+        if call is None:
+            return self._ignore()
+        changed = self._take_info(call, event)
+        if event.device is not None and self._drop(call, event.device, event.time, event.event):
+            changed = True
+        if changed:
+            self._notify(CALL_UPDATED, call)
+        return call
+
+    def _on_call_info(self, event: Event) -> Call | None:
+        call = self.find_call(event.call_id) if event.call_id else None
+        if call is None:
+            return self._ignore()
+        changed = self._take_info(call, event)
+        device, digits = event.device, event.digits
+        if event.event == DIGITS_DIALED and device is not None and digits:
+            if call.digits.get(device) != digits:
+                call.digits[device] = digits
+                changed = True
+        if changed:
+            self._notify(CALL_UPDATED, call)
+        return call
+
+    def _on_merge(self, event: Event) -> Call | None:
+        """transferred / conferenced: merge the calls that ceased into the resulting call."""
+        olds = [call_id for call_id in event.old_call_ids if call_id]
+        result_id = event.call_id or (olds[0] if olds else None)
+        if result_id is None:
+            return self._ignore()
+        result = self.calls.get(result_id)
+        merging: list[Call] = []
+        for old_id in olds:
+            if old_id == result_id:
+                continue
+            call = self.calls.get(old_id)
+            if call is None and self.aliases.get(old_id, result_id) != result_id:
+                call = self.calls.get(self.aliases[old_id])
+            if call is not None and call is not result and call not in merging:
+                merging.append(call)
+        gone = [old_id for old_id in olds if old_id != result_id]
+        created = result is None and not merging
+        if result is None:
+            if not merging and not event.parties:
+                return self._ignore()
+            self.aliases.pop(result_id, None)
+            result = self._new_call(result_id, event)
+        elif not merging and gone and all(self.aliases.get(o) == result_id for o in gone):
+            return result  # the same event again, from another monitor
+        for call in sorted(merging, key=_started):
+            self._absorb(result, call)
+        for old_id in gone:
+            if self.aliases.get(old_id) != result_id:
+                self.aliases[old_id] = result_id
+                result.aliases.append(old_id)
+        listed = set()
+        for party in event.parties:
+            device = party.device
+            if device is None:
+                continue
+            listed.add(device)
+            if party.state == NULL:
+                self._drop(result, device, event.time, event.event)
+            else:
+                state = party.state if party.state in _LIVE_STATES else CONNECTED
+                self._set_state(result, device, state, event)
+        leaving = event.device if event.event == TRANSFERRED else None
+        if leaving is not None and leaving not in listed:
+            self._drop(result, leaving, event.time, event.event)
+        self._take_info(result, event)
+        result.log(event.time, event.event, event.device, None)
+        self._notify(CALL_CREATED if created else CALL_UPDATED, result)
+        return result
+
+    def _absorb(self, result: Call, old: Call) -> None:
+        """Move a ceased call into the resulting one; the earlier call's facts come first."""
+        new_id = result.call_id
+        for device, conn in old.connections.items():
+            dev = self.devices[device]
+            del dev.connections[old.call_id]
+            if device not in result.connections:
+                result.connections[device] = conn
+                dev.connections[new_id] = conn
+        first, second = (old, result) if old.started < result.started else (result, old)
+        result.parties = {**first.parties, **second.parties}
+        result.calling = first.calling or second.calling
+        result.called = first.called or second.called
+        result.ani = self._pick_ani(first.ani, second.ani)
+        result.dnis = first.dnis or second.dnis
+        result.data = {**first.data, **second.data}
+        result.notes = sorted(first.notes + second.notes, key=_note_time)
+        result.digits = {**first.digits, **second.digits}
+        result.queue = first.queue or second.queue
+        result.steps = list(heapq.merge(first.steps, second.steps, key=_step_time))[:MAX_STEPS]
+        if old.answered is not None and (result.answered is None or old.answered < result.answered):
+            result.answered, result.answered_by = old.answered, old.answered_by
+        result.started = first.started
+        result.link = result.link or old.link
+        ceased = [*old.aliases, old.call_id]
+        result.aliases = [*ceased, *result.aliases] if first is old else [*result.aliases, *ceased]
+        for call_id in ceased:
+            self.aliases[call_id] = new_id
+        del self.calls[old.call_id]
+
+    def _pick_ani(self, first: str | None, second: str | None) -> str | None:
+        """The earlier call's caller, unless only the later one came from outside."""
+        if first is None or second is None:
+            return first or second
+        if self._internal(first) and not self._internal(second):
+            return second
+        return first
+
+    # -- resynchronisation ------------------------------------------------------------------
+
+    def _on_snapshot(self, event: Event) -> Call | None:
+        """Make one device's connections exactly what the switch listed."""
+        device = event.device
+        if not device:
+            return self._ignore()
+        dev = self._mark_monitored(device, event.link)
+        listed: set[str] = set()
+        for party in event.parties:
+            if not party.call_id or party.state == NULL:
+                continue
+            call = self.find_call(party.call_id)
+            created = call is None
+            if call is None:
+                call = self._new_call(party.call_id, event)
+            changed = call.stale
+            call.stale = False
+            call.last_event = event.time
+            state = party.state if party.state in _LIVE_STATES else None
+            if state is None and device not in call.connections:
+                state = CONNECTED
+            if state is not None and self._set_state(call, device, state, event):
+                changed = True
+            listed.add(call.call_id)
+            if created:
+                self._notify(CALL_CREATED, call)
+            elif changed:
+                self._notify(CALL_UPDATED, call)
+        for call_id in [c for c in dev.connections if c not in listed]:
+            call = self.calls[call_id]
+            self._drop(call, device, event.time, event.event)
+            if not call.connections or not self._observable(call):
+                self._end(call, event.time, "resync")
+            else:
+                self._notify(CALL_UPDATED, call)
+        return None
+
+    def _on_link_down(self, event: Event) -> Call | None:
+        """The link's calls may have changed unseen: mark them, keep them until resync."""
+        link = event.link
+        for call in self.calls.values():
+            if not call.stale and (link is None or call.link == link):
+                call.stale = True
+                self._notify(CALL_UPDATED, call)
+        return None
+
+    # -- agents and device features ------------------------------------------------------
+
+    def _on_agent(self, event: Event) -> Call | None:
+        agent_id = event.agent_id
+        device = event.device or (self.agents.get(agent_id) if agent_id else None)
+        if device is None:
+            return self._ignore()
+        dev = self._device(device, event.link)
+        state = _AGENT_EVENTS[event.event]
+        reason = event.reason if state == NOT_READY else None
+        old = dev.agent
+        if old is not None and agent_id is None:
+            agent_id = old.agent_id
+        if old is not None and (old.agent_id, old.state, old.reason) == (agent_id, state, reason):
+            return None
+        since = old.since if old is not None and (old.state, old.reason) == (state, reason) else event.time
+        if old is not None and old.agent_id is not None and old.agent_id != agent_id:
+            self.agents.pop(old.agent_id, None)
+        if agent_id is not None:
+            previous = self.agents.get(agent_id)
+            if previous is not None and previous != device and previous in self.devices:
+                moved_from = self.devices[previous]
+                moved_from.agent = None
+                self._notify_device(AGENT_UPDATED, moved_from)
+            self.agents[agent_id] = device
+        dev.agent = AgentState(agent_id, device, state, reason, since)
+        self._notify_device(AGENT_UPDATED, dev)
+        return None
+
+    def _on_device_feature(self, event: Event) -> Call | None:
+        device = event.device
+        if not device:
+            return self._ignore()
+        name = event.event
+        if name == OUT_OF_SERVICE or name == BACK_IN_SERVICE:
+            on = name == BACK_IN_SERVICE
+            dev = self._device(device, event.link)
+            changed = dev.in_service != on
+            dev.in_service = on
+        else:
+            on = _flag(event)
+            if on is None:
+                return self._ignore()
+            dev = self._device(device, event.link)
+            if name == DO_NOT_DISTURB:
+                changed = dev.do_not_disturb != on
+                dev.do_not_disturb = on
+            else:
+                kind = _forwarding_type(event.data.get("type"))
+                to = event.data.get("to") or event.called
+                if on:
+                    changed = dev.forwarding.get(kind, _MISSING) != to
+                    dev.forwarding[kind] = to
+                else:
+                    changed = dev.forwarding.pop(kind, _MISSING) is not _MISSING
+        if changed:
+            self._notify_device(DEVICE_UPDATED, dev)
+        if dev.plain:
+            del self.devices[device]
+        return None
+
+    # -- the primitives every handler uses ------------------------------------------------
+
+    def _new_call(self, call_id: str, event: Event) -> Call:
+        call = Call(call_id, started=event.time, link=event.link, last_event=event.time)
+        self.calls[call_id] = call
+        return call
+
+    def _take_info(self, call: Call, event: Event) -> bool:
+        """Call-level facts of an event: numbers, user data, link; True when any changed."""
+        call.last_event = event.time
+        changed = False
+        if call.stale:
+            call.stale = False
+            changed = True
+        calling, called = event.calling, event.called
+        if calling is not None and call.calling is None:
+            call.calling = calling
+            changed = True
+        if called is not None and call.called is None:
+            call.called = called
+            changed = True
+        ani = event.network_calling or calling
+        if ani is not None and ani != call.ani and (
+            call.ani is None or (self._internal(call.ani) and not self._internal(ani))
+        ):
+            call.ani = ani
+            changed = True
+        dnis = event.network_called or called
+        if dnis is not None and call.dnis is None:
+            call.dnis = dnis
+            changed = True
+        if event.data:
+            data = call.data
+            for key, value in event.data.items():
+                if data.get(key, _MISSING) != value:
+                    data[key] = value
+                    changed = True
+        if call.link is None and event.link is not None:
+            call.link = event.link
+        return changed
+
+    def _set_state(
+        self, call: Call, device: str, state: str, event: Event, keep: frozenset[str] = _NOTHING
+    ) -> bool:
+        conn = call.connections.get(device)
+        if conn is None:
+            conn = Connection(device, state, event.time)
+            call.connections[device] = conn
+            if device not in call.parties:
+                call.parties[device] = None
+            dev = self.devices.get(device)
+            if dev is None:
+                dev = self._device(device, event.link)
+            dev.connections[call.call_id] = conn
+        elif conn.state == state or conn.state in keep:
+            return False
+        else:
+            conn.state = state
+            conn.since = event.time
+        call.log(event.time, event.event, device, state)
+        return True
+
+    def _drop(self, call: Call, device: str, time: float, reason: str) -> bool:
+        if call.connections.pop(device, None) is None:
+            return False
+        dev = self.devices.get(device)
+        if dev is not None:
+            dev.connections.pop(call.call_id, None)
+            if dev.plain:
+                del self.devices[device]
+        call.log(time, reason, device, NULL)
+        return True
+
+    def _end(self, call: Call, time: float, cause: str | None) -> None:
+        for device in list(call.connections):
+            self._drop(call, device, time, CALL_CLEARED)
+        call.ended = time
+        call.cause = cause
+        del self.calls[call.call_id]
+        for alias in call.aliases:
+            if self.aliases.get(alias) == call.call_id:
+                del self.aliases[alias]
+        self.history.append(call.record())
+        self._notify(CALL_ENDED, call)
+
+    def _observable(self, call: Call) -> bool:
+        """Whether a monitored device is still on the call, so its end will be reported."""
+        monitors = self._monitors
+        return any(device in monitors for device in call.connections)
+
+    def _internal(self, number: str) -> bool:
+        if self._is_internal is not None:
+            return self._is_internal(number)
+        return number in self._monitors
+
+    def _device(self, device: str, link: str | None) -> Device:
+        dev = self.devices.get(device)
+        if dev is None:
+            dev = self.devices[device] = Device(device, link=link)
+        elif dev.link is None:
+            dev.link = link
+        return dev
+
+    def _mark_monitored(self, device: str, link: str | None) -> Device:
+        self._monitors.add(device)
+        dev = self._device(device, link)
+        dev.monitored = True
+        return dev
+
+    def _ignore(self) -> None:
+        self.ignored += 1
+        return None
+
+    def _notify(self, kind: str, call: Call) -> None:
+        for listener in self._call_listeners:
+            try:
+                listener(kind, call)
+            except Exception:
+                log.exception("call listener %r failed on %s %s", listener, kind, call.call_id)
+
+    def _notify_device(self, kind: str, device: Device) -> None:
+        for listener in self._device_listeners:
+            try:
+                listener(kind, device)
+            except Exception:
+                log.exception("device listener %r failed on %s %s", listener, kind, device.device)
+
+
+def _flag(event: Event) -> bool | None:
+    """The on/off of a device-feature event: data["on"], else the event's state."""
+    value = event.data.get("on", event.state)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    return None
+
+
+def _forwarding_type(raw: object) -> str:
+    if not isinstance(raw, str) or not raw:
+        return "immediate"
+    return _FORWARDING_TYPES.get(raw.replace("_", "").replace("-", "").lower(), raw)
+
+
+def _started(call: Call) -> float:
+    return call.started
+
+
+def _note_time(note: Note) -> float:
+    return note.time
+
+
+def _step_time(step: Any) -> float:
+    return step.time
