@@ -68,6 +68,7 @@ class DesktopModel:
         self.synced = Signal()
 
         self._awaiting_hello = False
+        self._syncs = 0
         self._hello_timer: Any = None
         self._sync_waiters: list[defer.Deferred] = []
         self.calls.alerting.connect(self._on_alerting)
@@ -229,7 +230,7 @@ class DesktopModel:
     async def _restore_after_connect(self) -> None:
         """After a reconnect: the supervisor's tables and the pop of a call still going on."""
         try:
-            if self.is_supervisor:
+            if self.is_supervisor and self._syncs > 1:
                 await self.refresh_supervisor()
             current = self.calls.current()
             if current is not None and not self.pop.matches(str(current["call_id"])):
@@ -251,6 +252,7 @@ class DesktopModel:
         })
 
     def _synced(self) -> None:
+        self._syncs += 1
         self._awaiting_hello = False
         waiters, self._sync_waiters = self._sync_waiters, []
         for waiter in waiters:
@@ -275,7 +277,7 @@ class DesktopModel:
     def _apply_agent(self, agent: dict[str, Any]) -> None:
         if agent.get("agent_id") is not None and str(agent.get("agent_id")) == str(self.agent_id):
             self.agent_state.update(agent)
-        elif self.agent_id is None and agent.get("extension") == self.extension:
+        elif self.agent_id is None and self.extension and agent.get("extension") == self.extension:
             self.agent_state.update(agent)
         if self.is_supervisor and agent.get("agent_id") is not None:
             self.supervisor.update_agent(agent)
