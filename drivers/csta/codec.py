@@ -1,0 +1,609 @@
+"""ECMA-323 XML <-> Python: decoding of events and responses, encoding of requests.
+
+Pure functions, no I/O: the protocol hands in the XML document of one frame and gets back an
+Event or the parsed root element; the driver asks for request documents by service name.
+
+Real switches differ in edition (ed2..ed6), namespace spelling (ecma.ch, ecma-international.org,
+vendor suffixes such as .../ed3/priv5), prefixes and whitespace, so everything here works on
+*local* element names and never on namespaces. Decoding is on the hot path of every event, so
+each event's top-level children are read once into a dict by local name and the fields picked
+from it; no XPath, no regular expressions.
+
+The parser is hardened: no DTDs, no entity expansion, no network, no huge trees. A document
+carrying a DOCTYPE is refused outright (CSTA never needs one; entity bombs live there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from lxml import etree
+
+from cti import events as ev
+from cti.events import Event, Party
+from cti.numbers import normalize_device
+from drivers.base import DriverError
+
+CSTA_NS = "http://www.ecma-international.org/standards/ecma-323/csta/ed4"
+SESSION_NS = "http://www.ecma-international.org/standards/ecma-354/appl_session"
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+)
+# Only for documents whose sole fault is an undeclared prefix (ns3:MonitorStart without xmlns:ns3).
+_LENIENT_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=True
+)
+
+
+class DecodeError(ValueError):
+    """The bytes of a frame are not a CSTA document we can read; the frame is skipped."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing and element helpers
+
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def local_name(tag: Any) -> str:
+    """``{ns}Name`` / ``prefix:Name`` / ``Name`` -> ``Name`` (cached: tags repeat endlessly)."""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        if not isinstance(tag, str):
+            return ""
+        name = tag.rpartition("}")[2].rpartition(":")[2]
+        if len(_LOCAL_NAMES) < 4096:
+            _LOCAL_NAMES[tag] = name
+    return name
+
+
+def parse(body: bytes) -> etree._Element:
+    """The root element of one frame's XML document; DecodeError if there is none."""
+    if b"<!DOCTYPE" in body:
+        raise DecodeError("document type declarations are not accepted")
+    try:
+        return etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        if "Namespace prefix" not in str(exc):
+            raise DecodeError(f"malformed XML: {exc}") from None
+    try:
+        root = etree.fromstring(body, _LENIENT_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise DecodeError(f"malformed XML: {exc}") from None
+    if root is None:
+        raise DecodeError("malformed XML: no root element")
+    return root
+
+
+def text_of(element: etree._Element | None) -> str | None:
+    """Stripped text, or None for a missing or empty element."""
+    if element is None:
+        return None
+    text = element.text
+    if text is None:
+        return None
+    text = text.strip()
+    return text or None
+
+
+def children_by_name(element: etree._Element) -> dict[str, etree._Element]:
+    """Direct children by local name (the first wins), the one pass over an event."""
+    found: dict[str, etree._Element] = {}
+    names = _LOCAL_NAMES
+    for item in element:
+        tag = item.tag
+        name = names.get(tag) or local_name(tag)
+        if name not in found:
+            found[name] = item
+    return found
+
+
+def first(fields: dict[str, etree._Element], *names: str) -> etree._Element | None:
+    """The first of `names` present (elements are never truth-tested: empty ones are falsy)."""
+    for name in names:
+        found = fields.get(name)
+        if found is not None:
+            return found
+    return None
+
+
+def child(element: etree._Element | None, name: str) -> etree._Element | None:
+    if element is None:
+        return None
+    for item in element:
+        if local_name(item.tag) == name:
+            return item
+    return None
+
+
+def descendant(element: etree._Element | None, name: str) -> etree._Element | None:
+    """First element below `element` with this local name, at any depth."""
+    if element is None:
+        return None
+    for item in element.iter():
+        if item is not element and local_name(item.tag) == name:
+            return item
+    return None
+
+
+def descendant_text(element: etree._Element | None, name: str) -> str | None:
+    return text_of(descendant(element, name))
+
+
+def device_of(element: etree._Element | None) -> str | None:
+    """The raw identifier of a device field: ``<x><deviceIdentifier>N</deviceIdentifier></x>``.
+
+    Also accepts the number directly as text (``<deviceObject>1001</deviceObject>``) and any
+    single wrapper (``<deviceID>``); ``<notKnown/>``, ``<notRequired/>``, ``<restricted/>`` give
+    None.
+    """
+    if element is None:
+        return None
+    text = element.text
+    if text is not None and text.strip():
+        return text.strip()
+    for item in element:
+        text = item.text
+        if text is not None:
+            text = text.strip()
+            if text:
+                return text
+        if len(item):
+            return device_of(item)
+    return None
+
+
+def connection_of(element: etree._Element | None) -> tuple[str | None, str | None]:
+    """(callID, raw deviceID) of a connection field; call IDs always as strings."""
+    if element is None:
+        return None, None
+    call_id = device = None
+    for item in element:
+        name = local_name(item.tag)
+        if name == "callID":
+            call_id = text_of(item)
+        elif name == "deviceID":
+            device = device_of(item)
+        elif name in ("connectionID", "newConnection", "connection") and call_id is None:
+            call_id, device = connection_of(item)
+    return call_id, device
+
+
+def element_to_data(element: etree._Element) -> Any:
+    """A generic nested form (local names -> text or dicts) for fields we do not model."""
+    if not len(element):
+        return text_of(element)
+    out: dict[str, Any] = {}
+    for item in element:
+        name = local_name(item.tag)
+        if name and name not in out:
+            out[name] = element_to_data(item)
+    return out
+
+
+def snake_case(name: str) -> str:
+    out = []
+    for index, char in enumerate(name):
+        if char.isupper() and index and not name[index - 1].isupper():
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+
+# Element name -> (event name, the field naming `device`, the connection field giving call_id).
+_EVENTS: dict[str, tuple[str, str | None, str | None]] = {
+    "ServiceInitiatedEvent": (ev.SERVICE_INITIATED, "initiatingDevice", "initiatedConnection"),
+    "OriginatedEvent": (ev.ORIGINATED, "callingDevice", "originatedConnection"),
+    "DeliveredEvent": (ev.DELIVERED, "alertingDevice", "connection"),
+    "EstablishedEvent": (ev.ESTABLISHED, "answeringDevice", "establishedConnection"),
+    "HeldEvent": (ev.HELD, "holdingDevice", "heldConnection"),
+    "RetrievedEvent": (ev.RETRIEVED, "retrievingDevice", "retrievedConnection"),
+    "ConnectionClearedEvent": (ev.CONNECTION_CLEARED, "releasingDevice", "droppedConnection"),
+    "CallClearedEvent": (ev.CALL_CLEARED, None, "clearedCall"),
+    "TransferedEvent": (ev.TRANSFERRED, "transferringDevice", None),
+    "TransferredEvent": (ev.TRANSFERRED, "transferringDevice", None),
+    "ConferencedEvent": (ev.CONFERENCED, "conferencingDevice", None),
+    "DivertedEvent": (ev.DIVERTED, "divertingDevice", "connection"),
+    "FailedEvent": (ev.FAILED, "failingDevice", "failedConnection"),
+    "QueuedEvent": (ev.QUEUED, "queue", "queuedConnection"),
+    "NetworkReachedEvent": (ev.NETWORK_REACHED, None, "outboundConnection"),
+    "DigitsDialedEvent": (ev.DIGITS_DIALED, "dialingDevice", "dialingConnection"),
+    "CallInformationEvent": (ev.CALL_INFORMATION, "device", "connection"),
+    "AgentLoggedOnEvent": (ev.AGENT_LOGGED_ON, "agentDevice", None),
+    "AgentLoggedOffEvent": (ev.AGENT_LOGGED_OFF, "agentDevice", None),
+    "AgentReadyEvent": (ev.AGENT_READY, "agentDevice", None),
+    "AgentNotReadyEvent": (ev.AGENT_NOT_READY, "agentDevice", None),
+    "AgentWorkingAfterCallEvent": (ev.AGENT_WORKING_AFTER_CALL, "agentDevice", None),
+    "AgentBusyEvent": (ev.AGENT_BUSY, "agentDevice", None),
+    "DoNotDisturbEvent": (ev.DO_NOT_DISTURB, "device", None),
+    "ForwardingEvent": (ev.FORWARDING, "device", None),
+    "BackInServiceEvent": (ev.BACK_IN_SERVICE, "device", None),
+    "OutOfServiceEvent": (ev.OUT_OF_SERVICE, "device", None),
+    "RouteEnd": (ev.ROUTE_END, None, None),
+    "RouteEndRequest": (ev.ROUTE_END, None, None),
+    "RouteRequest": (ev.ROUTE_REQUEST, "currentRoute", "routedCall"),
+}
+_CONNECTION_FIELDS = frozenset(
+    value[2] for value in _EVENTS.values() if value[2] is not None
+) | {"connection"}
+_STATES = frozenset(ev.CONNECTION_STATES)
+# Extra fields copied into Event.data under snake_case keys, as text or nested dicts.
+_EXTRA_FIELDS: dict[str, tuple[str, bool]] = {}
+_DATA_FIELDS = {
+    "correlatorData": "correlator_data",
+    "userData": "user_data",
+    "callLinkageData": "call_linkage",
+    "accountInfo": "account_info",
+    "agentMode": "agent_mode",
+    "pendingAgentState": "pending_agent_state",
+    "doNotDisturbOn": "do_not_disturb",
+    "forwardingType": "forwarding_type",
+    "forwardStatus": "forward_status",
+    "numberQueued": "number_queued",
+    "routeRegisterReqID": "route_register_id",
+    "routeUsed": "route_used",
+    "errorValue": "error",
+}
+_DEVICE_DATA_FIELDS = {
+    "transferredToDevice": "transferred_to",
+    "addedParty": "added_party",
+    "newDestination": "new_destination",
+    "forwardTo": "forward_to",
+    "networkInterfaceUsed": "network_interface",
+    "associatedCallingDevice": "associated_calling",
+    "associatedCalledDevice": "associated_called",
+}
+_EXTRA_FIELDS.update((name, (key, False)) for name, key in _DATA_FIELDS.items())
+_EXTRA_FIELDS.update((name, (key, True)) for name, key in _DEVICE_DATA_FIELDS.items())
+
+
+def event_name(element_name: str) -> str:
+    """The normalised name of an event element, known or not (never fails)."""
+    known = _EVENTS.get(element_name)
+    if known is not None:
+        return known[0]
+    base = element_name[:-5] if element_name.endswith("Event") else element_name
+    return snake_case(base) or ev.CALL_INFORMATION
+
+
+def is_event(element_name: str) -> bool:
+    return element_name.endswith("Event") or element_name in _EVENTS
+
+
+def decode_event(
+    root: etree._Element, now: float, name: str | None = None, body: bytes | None = None
+) -> Event:
+    """One event element as a normalised Event (unknown events keep their own snake_case name).
+
+    `monitor` is left for the caller, which alone knows which device a monitorCrossRefID
+    belongs to; the cross-ref itself goes in `cross_ref`.
+    """
+    if name is None:
+        name = local_name(root.tag)
+    fields = children_by_name(root)
+    kind, device_field, connection_field = _EVENTS.get(name) or (event_name(name), "device", None)
+    event = Event(kind, now)
+
+    if connection_field is None:
+        for candidate in ("connection", "eventConnection"):
+            if candidate in fields:
+                connection_field = candidate
+                break
+    conn_device = None
+    if connection_field is not None:
+        event.call_id, conn_device = connection_of(fields.get(connection_field))
+
+    raw = device_of(fields.get(device_field)) if device_field else None
+    if raw is None:
+        raw = conn_device
+    if kind != ev.CALL_CLEARED:
+        event.raw_device = raw
+        event.device = normalize_device(raw)
+
+    element = fields.get("callingDevice")
+    if element is not None:
+        event.raw_calling = device_of(element)
+        event.calling = normalize_device(event.raw_calling)
+    element = fields.get("calledDevice")
+    if element is not None:
+        event.raw_called = device_of(element)
+        event.called = normalize_device(event.raw_called)
+    element = fields.get("networkCallingDevice")
+    if element is not None:
+        event.network_calling = normalize_device(device_of(element))
+    element = fields.get("networkCalledDevice")
+    if element is not None:
+        event.network_called = normalize_device(device_of(element))
+    element = fields.get("lastRedirectionDevice")
+    if element is not None:
+        event.last_redirection = normalize_device(device_of(element))
+
+    event.cross_ref = text_of(fields.get("monitorCrossRefID"))
+    event.cause = text_of(fields.get("cause"))
+    state = text_of(fields.get("localConnectionInfo"))
+    if state in _STATES:
+        event.state = state
+
+    if kind in (ev.TRANSFERRED, ev.CONFERENCED):
+        _decode_call_change(event, fields)
+    elif kind in ev.AGENT_EVENTS:
+        event.agent_id = text_of(fields.get("agentID"))
+    elif kind == ev.DIGITS_DIALED:
+        event.digits = text_of(first(fields, "dialingSequence", "dialledDigits"))
+        if event.device is None:
+            event.raw_device = device_of(fields.get("diallingDevice"))
+            event.device = normalize_device(event.raw_device)
+    elif kind in (ev.ROUTE_REQUEST, ev.ROUTE_END):
+        event.cross_ref = text_of(first(fields, "crossRefIdentifier", "routingCrossRefID"))
+
+    reason = first(fields, "reasonCode", "reason")
+    if reason is not None:
+        event.reason = text_of(reason)
+
+    data = None
+    for field_name, element in fields.items():
+        extra = _EXTRA_FIELDS.get(field_name)
+        if extra is None:
+            continue
+        key, is_device = extra
+        value = normalize_device(device_of(element)) if is_device else element_to_data(element)
+        if value is not None:
+            if data is None:
+                data = {}
+            data[key] = value
+    if data is not None:
+        correlator = data.get("correlator_data")
+        if isinstance(correlator, dict) and "string" in correlator:
+            correlator["string"] = "".join((correlator["string"] or "").split())
+        event.data = data
+
+    private = fields.get("extensions")
+    if private is None:
+        private = fields.get("privateData")
+    if private is not None:
+        event.private = _verbatim(body, private)
+        if event.reason is None and kind == ev.AGENT_NOT_READY:
+            event.reason = descendant_text(private, "reasonCode") or descendant_text(
+                private, "reason"
+            )
+    return event
+
+
+def _verbatim(body: bytes | None, element: etree._Element) -> str:
+    """The vendor extension exactly as the switch sent it.
+
+    `extensions` is the last child of every ECMA-323 event, so its bytes run from its opening
+    tag to the last closing ``extensions>`` in the document: slicing them out is both more
+    faithful and several times cheaper than re-serialising the subtree. Anything unusual
+    (another element name, a self-closing tag, no body) is serialised by lxml instead.
+    """
+    name = local_name(element.tag)
+    if body is not None and name == "extensions":
+        end = body.rfind(b"extensions>")
+        start = body.find(b"<extensions")
+        if start < 0:
+            colon = body.find(b":extensions")
+            start = body.rfind(b"<", 0, colon) if colon > 0 else -1
+        if 0 <= start < end:
+            return body[start:end + 11].decode("utf-8", "replace")
+    return etree.tostring(element, encoding="unicode", with_tail=False)
+
+
+def _decode_call_change(event: Event, fields: dict[str, etree._Element]) -> None:
+    """Transfer / conference: the resulting call from the new connections, the old ones gone."""
+    old = []
+    for field_name in ("primaryOldCall", "secondaryOldCall"):
+        call_id, _ = connection_of(fields.get(field_name))
+        if call_id is not None and call_id not in old:
+            old.append(call_id)
+    connections = fields.get("transferredConnections")
+    if connections is None:
+        connections = fields.get("conferenceConnections")
+    if connections is None:
+        connections = fields.get("connectionList")
+    parties = []
+    resulting = None
+    for item in connections if connections is not None else ():
+        parts = children_by_name(item)
+        call_id, raw = connection_of(parts.get("newConnection"))
+        if raw is None:
+            raw = device_of(parts.get("endpoint"))
+        if call_id is None:
+            continue
+        resulting = resulting or call_id
+        parties.append(Party(call_id, normalize_device(raw), ev.CONNECTED, raw))
+    if resulting is None:
+        resulting = old[-1] if event.event == ev.CONFERENCED and old else None
+    event.call_id = resulting
+    event.old_call_ids = tuple(call for call in old if call != resulting)
+    event.parties = tuple(parties)
+
+
+def decode_event_bytes(body: bytes, now: float) -> Event:
+    """Parse and decode in one step (the benchmark's unit and a convenience for tests)."""
+    root = parse(body)
+    return decode_event(root, now, None, body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses and errors
+
+_ERROR_NAMES = frozenset({"CSTAErrorCode", "UniversalFailure", "ErrorValue"})
+
+
+def is_error(name: str) -> bool:
+    return name in _ERROR_NAMES or name.endswith("NegResponse")
+
+
+def error_of(service: str, root: etree._Element) -> DriverError:
+    """A CSTAErrorCode / NegResponse as a DriverError like ``HoldCall: operation/invalidCallID``."""
+    name = local_name(root.tag)
+    if name.endswith("NegResponse"):
+        code = descendant_text(root, "definedError") or descendant_text(root, "errorCode")
+        code = code or "unspecified"
+        return DriverError(service, f"{name} {code}", code)
+    category = value = None
+    for item in root.iter():
+        if item is root or len(item):
+            continue
+        category = local_name(item.tag)
+        value = text_of(item) or category
+        break
+    if category is None:
+        return DriverError(service, f"{name} without detail", "unspecified")
+    return DriverError(service, f"{category}/{value}", value)
+
+
+def snapshot_parties(root: etree._Element) -> tuple[Party, ...]:
+    """The connections of a SnapshotDevice / SnapshotCall response, with their states."""
+    parties = []
+    for item in root.iter():
+        name = local_name(item.tag)
+        if name not in ("snapshotDeviceResponseInfo", "snapshotCallResponseInfo"):
+            continue
+        parts = children_by_name(item)
+        connection = first(parts, "connectionIdentifier", "callIdentifier")
+        call_id, raw = connection_of(connection)
+        if name == "snapshotCallResponseInfo":
+            raw = device_of(parts.get("deviceOnCall")) or raw
+        state = None
+        for field_name in ("localConnectionState", "localCallState", "compoundCallState"):
+            found = parts.get(field_name)
+            if found is not None:
+                state = text_of(found) or device_of(found)
+                break
+        if call_id is None:
+            continue
+        parties.append(
+            Party(call_id, normalize_device(raw), state if state in _STATES else None, raw)
+        )
+    return tuple(parties)
+
+
+def agent_states(root: etree._Element) -> dict[str, Any]:
+    """GetAgentStateResponse as ``{"state": first agent's state, "agents": [...]}``."""
+    agents = []
+    for item in root.iter():
+        if local_name(item.tag) != "agentStateEntry":
+            continue
+        logged_on = descendant_text(item, "loggedOnState")
+        agents.append(
+            {
+                "agent_id": descendant_text(item, "agentID"),
+                "logged_on": logged_on == "true" if logged_on is not None else None,
+                "state": descendant_text(item, "agentState"),
+            }
+        )
+    if not agents:
+        state = descendant_text(root, "agentState")
+        if state is not None:
+            agents.append({"agent_id": descendant_text(root, "agentID"), "logged_on": None,
+                           "state": state})
+    return {"state": agents[0]["state"] if agents else None, "agents": agents}
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+Child = tuple[str, "str | Sequence[Child] | None"]
+
+
+def build(name: str, children: Iterable[Child], namespace: str | None = CSTA_NS) -> bytes:
+    """A CSTA document: root `name` in `namespace` (default namespace, unprefixed children).
+
+    Children are (tag, text) or (tag, [children...]); None values are left out, so optional
+    fields need no special casing by callers.
+    """
+    nsmap = {None: namespace} if namespace else None
+    qualify = (lambda tag: f"{{{namespace}}}{tag}") if namespace else (lambda tag: tag)
+    root = etree.Element(qualify(name), nsmap=nsmap)
+    _add_children(root, children, qualify)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _add_children(
+    parent: etree._Element, children: Iterable[Child], qualify: Callable[[str], str]
+) -> None:
+    for tag, value in children:
+        if value is None:
+            continue
+        element = etree.SubElement(parent, qualify(tag))
+        if isinstance(value, str):
+            element.text = value
+        else:
+            _add_children(element, value, qualify)
+
+
+def connection(tag: str, call_id: str, device: str | None = None) -> Child:
+    return (tag, [("callID", call_id), ("deviceID", device)])
+
+
+def boolean(value: bool) -> str:
+    return "true" if value else "false"
+
+
+AGENT_STATES = {
+    "logged_on": "loggedOn", "loggedOn": "loggedOn", "login": "loggedOn",
+    "logged_off": "loggedOff", "loggedOff": "loggedOff", "logout": "loggedOff",
+    "not_ready": "notReady", "notReady": "notReady",
+    "ready": "ready",
+    "working_after_call": "workingAfterCall", "workingAfterCall": "workingAfterCall",
+    "wrapup": "workingAfterCall",
+}
+FORWARDING_TYPES = {
+    "immediate": "forwardImmediate", "forwardImmediate": "forwardImmediate",
+    "busy": "forwardBusy", "forwardBusy": "forwardBusy",
+    "no_answer": "forwardNoAns", "noAnswer": "forwardNoAns", "forwardNoAns": "forwardNoAns",
+}
+PARTICIPATION_TYPES = {
+    "active": "active", "barge": "active", "silent": "silent", "listen": "silent",
+    "whisper": "whisper",
+}
+
+
+def start_application_session(
+    application_id: str, duration: int, resume_session: str | None = None
+) -> bytes:
+    return build(
+        "StartApplicationSession",
+        [
+            ("applicationInfo", [("applicationID", application_id)]),
+            ("requestedProtocolVersions", [("protocolVersion", CSTA_NS)]),
+            ("requestedSessionDuration", str(duration)),
+            ("sessionID", resume_session),
+        ],
+        SESSION_NS,
+    )
+
+
+def reset_session_timer(session_id: str, duration: int) -> bytes:
+    return build(
+        "ResetApplicationSessionTimer",
+        [("sessionID", session_id), ("requestedSessionDuration", str(duration))],
+        SESSION_NS,
+    )
+
+
+def stop_application_session(session_id: str) -> bytes:
+    return build(
+        "StopApplicationSession",
+        [("sessionID", session_id), ("sessionEndReason", [("definedEndReason", "normal")])],
+        SESSION_NS,
+    )
+
+
+def system_status() -> bytes:
+    return build("SystemStatus", [("systemStatus", "normal")])
+
+
+def system_status_response() -> bytes:
+    return build("SystemStatusResponse", [])
+
+
+def system_register() -> bytes:
+    return build("SystemRegister", [("requestTypes", [("systemStatus", "true")])])
