@@ -130,7 +130,7 @@ class DurableCallRecorder:
                 except Exception as error:
                     if not is_unavailable(error):
                         raise
-                    self.spool.append(_to_json(record))
+                    self.spool.append(record_to_json(record))
                     return SPOOLED
             try:
                 with self.engine.begin() as conn:
@@ -138,7 +138,7 @@ class DurableCallRecorder:
             except Exception as error:
                 if not is_unavailable(error):
                     raise
-                self.spool.append(_to_json(record))
+                self.spool.append(record_to_json(record))
                 return SPOOLED
 
     def replay(self) -> int:
@@ -151,7 +151,7 @@ class DurableCallRecorder:
         self.spool.close()
 
     def _replay(self) -> int:
-        records = [_from_json(item) for item in self.spool.read()]
+        records = [record_from_json(item) for item in self.spool.read()]
         stored = 0
         for start in range(0, len(records), _BATCH):
             with self.engine.begin() as conn:
@@ -171,6 +171,7 @@ class SpoolReplayer:
         if clock is not None:
             self._loop.clock = clock
         self._interval = interval
+        self.last_run: Deferred[None] | None = None
 
     def start(self) -> None:
         self._loop.start(self._interval, now=False)
@@ -183,7 +184,8 @@ class SpoolReplayer:
         if not self._recorder.pending:
             return None
         d = self._pool.run_plain(self._recorder.replay)
-        d.addErrback(self._failed)
+        d.addCallbacks(lambda _stored: None, self._failed)
+        self.last_run = d
         return d
 
     def _failed(self, failure: Failure) -> None:
@@ -192,7 +194,7 @@ class SpoolReplayer:
             _log.failure("replaying the call record spool failed", failure)
 
 
-def _to_json(record: CallRecord) -> dict[str, Any]:
+def record_to_json(record: CallRecord) -> dict[str, Any]:
     data = dataclasses.asdict(record)
     for name in _TIMES:
         if data[name] is not None:
@@ -200,7 +202,7 @@ def _to_json(record: CallRecord) -> dict[str, Any]:
     return data
 
 
-def _from_json(data: dict[str, Any]) -> CallRecord:
+def record_from_json(data: dict[str, Any]) -> CallRecord:
     data = dict(data)
     for name in _TIMES:
         if data.get(name) is not None:
