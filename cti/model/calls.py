@@ -147,6 +147,7 @@ class Call:
             "dnis": self.dnis,
             "data": dict(self.data),
             "notes": [note.to_dict() for note in self.notes],
+            "digits": dict(self.digits),
             "queue": self.queue,
             "aliases": list(self.aliases),
             "parties_seen": list(self.parties),
@@ -168,6 +169,7 @@ class Call:
             dnis=self.dnis,
             data=self.data,
             notes=tuple(self.notes),
+            digits=self.digits,
             parties=tuple(self.parties),
             queue=self.queue,
             started=self.started,
@@ -192,6 +194,7 @@ class CallRecord:
     dnis: str | None
     data: dict[str, Any]
     notes: tuple[Note, ...]
+    digits: dict[str, str]
     parties: tuple[str, ...]
     queue: str | None
     started: float
@@ -217,6 +220,7 @@ class CallRecord:
             "dnis": self.dnis,
             "data": dict(self.data),
             "notes": [note.to_dict() for note in self.notes],
+            "digits": dict(self.digits),
             "parties_seen": list(self.parties),
             "queue": self.queue,
             "started": iso_time(self.started),
