@@ -1,0 +1,1 @@
+"""One running CTI server: configuration, wiring of drivers -> model -> ACD -> API, lifecycle."""

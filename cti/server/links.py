@@ -1,0 +1,128 @@
+"""Switch links from [[links]]: URL scheme -> driver factory, start, and retry until up.
+
+The core never imports a driver by name elsewhere; this registry is the one place that knows
+which package speaks which scheme, and it imports lazily so a build without the serial driver
+still serves CSTA links (and says clearly which scheme is missing).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from cti import events as ev
+from cti.errors import CLIError
+from cti.server.config import LinkConfig
+from drivers.base import Driver
+
+log = Logger(namespace="cti.server.links")
+
+DriverFactory = Callable[..., Driver]
+"""factory(url, name=..., devices=..., reactor=..., **options from the [[links]] table)."""
+
+
+def _csta(url: str, *, name: str, devices: tuple[str, ...], reactor: Any,
+          **options: Any) -> Driver:
+    from drivers.csta.driver import CstaDriver
+
+    parts = urlsplit(url)
+    if not parts.hostname or not parts.port:
+        raise CLIError(f"link {name}: expected csta://HOST:PORT, got {url!r}")
+    return CstaDriver(parts.hostname, parts.port, devices, reactor, name, **options)
+
+
+def _serial(url: str, *, name: str, devices: tuple[str, ...], reactor: Any,
+            **options: Any) -> Driver:
+    try:
+        module = importlib.import_module("drivers.serial")
+    except ModuleNotFoundError:
+        raise CLIError("the serial driver is not available in this build") from None
+    factory = getattr(module, "create_driver", None)
+    if factory is None:
+        raise CLIError("the serial driver (drivers.serial) offers no create_driver()")
+    return factory(url, name=name, devices=devices, reactor=reactor, **options)
+
+
+SCHEMES: dict[str, DriverFactory] = {"csta": _csta, "serial": _serial, "serial+tcp": _serial}
+
+
+def create_driver(config: LinkConfig, reactor: Any) -> Driver:
+    """The driver of one [[links]] table; CLIError names what is wrong with it."""
+    factory = SCHEMES.get(config.scheme)
+    if factory is None:
+        raise CLIError(f"link {config.name}: no driver for URL scheme {config.scheme!r} "
+                       f"(known: {', '.join(SCHEMES)})")
+    try:
+        return factory(config.url, name=config.name, devices=config.devices, reactor=reactor,
+                       **config.options)
+    except TypeError as exc:
+        raise CLIError(f"link {config.name}: bad option: {exc}") from None
+    except ValueError as exc:
+        raise CLIError(f"link {config.name}: {exc}") from None
+
+
+class Link:
+    """One configured link: its driver and whether it is up.
+
+    Drivers connect, monitor their devices and reconnect by themselves (drivers/base.py); this
+    watches link_up / link_down and logs, every `retry_seconds` while down, that the switch is
+    still unreachable, so an operator sees it in the log without a flood.
+    """
+
+    def __init__(self, config: LinkConfig, driver: Driver, reactor: IReactorTime) -> None:
+        self.config = config
+        self.driver = driver
+        self._reactor = reactor
+        self._nag: Any = None
+        self.up = False
+        driver.add_sink(self._on_event)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def start(self) -> None:
+        log.info("link {link}: connecting to {url}", link=self.name, url=self.config.url)
+        self.driver.start()
+        self._schedule_nag()
+
+    def stop(self) -> defer.Deferred[None]:
+        self._cancel_nag()
+        return defer.maybeDeferred(self.driver.stop)
+
+    def owns(self, device: str | None) -> bool:
+        return device is not None and device in self.config.devices
+
+    def _on_event(self, event: ev.Event) -> None:
+        if event.event == ev.LINK_UP:
+            self.up = True
+            self._cancel_nag()
+            log.info("link {link}: up", link=self.name)
+        elif event.event == ev.LINK_DOWN:
+            if self.up:
+                log.warn("link {link}: down ({reason}); retrying", link=self.name,
+                         reason=event.reason or event.cause or "connection lost")
+            self.up = False
+            self._schedule_nag()
+
+    def _schedule_nag(self) -> None:
+        if self._nag is None or not self._nag.active():
+            self._nag = self._reactor.callLater(self.config.retry_seconds, self._still_down)
+
+    def _still_down(self) -> None:
+        self._nag = None
+        if not self.up and not getattr(self.driver, "connected", False):
+            log.warn("link {link}: switch at {url} unreachable; still retrying",
+                     link=self.name, url=self.config.url)
+            self._schedule_nag()
+
+    def _cancel_nag(self) -> None:
+        if self._nag is not None and self._nag.active():
+            self._nag.cancel()
+        self._nag = None

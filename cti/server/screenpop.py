@@ -1,0 +1,112 @@
+"""Screen-pop: when a call reaches an agent, the caller's record goes to that agent's screen.
+
+The customer is found by the caller's number through the tenant's dial plan (db/), with recent
+interactions and open tickets, and the call's attached data and notes ride along. A call that
+reaches the next agent by transfer or conference pops again there with everything gathered so
+far; a consultation call pops with the customer of the call being consulted about.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from cti import events as ev
+from cti.api.stream import Audience
+from cti.server.views import customer_dict, interaction_dict, ticket_dict
+from db import customers as db_customers
+
+if TYPE_CHECKING:
+    from cti.server.services import Services
+
+log = Logger(namespace="cti.server.screenpop")
+
+
+class ScreenPops:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._customers: dict[str, Any] = {}
+        """call ID (any of a call's IDs) -> customer id found for it."""
+        self._consulted_about: dict[str, str] = {}
+        """consultation call ID -> the call it consults about."""
+        self.sent = 0
+
+    def customer_of(self, call: Any) -> Any:
+        for call_id in (*getattr(call, "aliases", ()), call.call_id):
+            if call_id in self._customers:
+                return self._customers[call_id]
+        return None
+
+    def consulting(self, consult_call_id: str, original_call_id: str) -> None:
+        self._consulted_about[consult_call_id] = original_call_id
+
+    def delivered(self, tenant: str, event: ev.Event) -> defer.Deferred[None] | None:
+        agent = self.services.agents.at_extension(tenant, event.device)
+        if agent is None or not event.call_id:
+            return None
+        call = self.services.calls.live(event.call_id)
+        if call is None:
+            return None
+        subject = call
+        about = self._consulted_about.get(call.call_id)
+        if about is not None:
+            subject = self.services.calls.live(about) or call
+        return self._pop(tenant, agent, event.device, call, subject)
+
+    def moved(self, tenant: str, event: ev.Event) -> None:
+        """After a transfer or conference: pop at every agent now on the resulting call."""
+        call = self.services.calls.live(event.call_id)
+        if call is None:
+            return
+        for device in list(call.connections):
+            if device == event.device:
+                continue
+            agent = self.services.agents.at_extension(tenant, device)
+            if agent is not None:
+                self._pop(tenant, agent, device, call, call)
+
+    @defer.inlineCallbacks
+    def _pop(self, tenant_code: str, agent: Any, device: str, call: Any, subject: Any) -> Any:
+        caller = subject.ani or subject.calling
+        try:
+            tenant = yield self.services.tenant(tenant_code)
+            pop = yield self.services.db.run(db_customers.screen_pop, tenant, caller)
+        except Exception as exc:
+            log.warn("screen-pop lookup for call {call} failed: {error}", call=call.call_id,
+                     error=exc)
+            pop = None
+        customer = pop.customer if pop is not None else None
+        if customer is not None:
+            for call_id in {*getattr(call, "aliases", ()), call.call_id,
+                            *getattr(subject, "aliases", ()), subject.call_id}:
+                self._customers[call_id] = customer.id
+        data = dict(subject.data)
+        if subject is not call:
+            data.update(call.data)
+        notes = [n.to_dict() for n in subject.notes]
+        if subject is not call:
+            notes += [n.to_dict() for n in call.notes]
+        message = {
+            "event": "screen_pop",
+            "call_id": call.call_id,
+            "agent": agent.agent_id,
+            "device": device,
+            "customer": customer_dict(customer) if customer is not None else None,
+            "interactions": [interaction_dict(i) for i in pop.interactions] if pop else [],
+            "tickets": [ticket_dict(t) for t in pop.tickets] if pop else [],
+            "data": data,
+            "notes": notes,
+            "calling": subject.calling,
+            "called": subject.called,
+            "number": pop.number if pop is not None else caller,
+        }
+        if subject is not call:
+            message["consulting_call_id"] = subject.call_id
+        self.sent += 1
+        self.services.hub.publish(
+            message,
+            Audience(tenant_code, frozenset({device}), frozenset({agent.agent_id}),
+                     personal=True),
+        )

@@ -1,0 +1,692 @@
+"""What the API does: sessions, calls, agents, queues, customers, and the events going out.
+
+The HTTP handlers call these methods; switch events come in through `on_event`. This is the one
+place that decides what a caller may see and do (role and tenant), turns requests into driver
+commands, and turns events into model updates, agent states, screen-pops and stream messages.
+The model, the agent board and the ACD stay pure; the database runs on its thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from twisted.internet import defer, task
+from twisted.logger import Logger
+
+from cti import events as ev
+from cti.api.auth import Session, SessionStore
+from cti.api.errors import BadRequest, Conflict, NotFound, Unauthorized, Unavailable
+from cti.api.stream import Audience, EventHub
+from cti.events import iso_time
+from cti.numbers import normalize_device
+from cti.server.agents import AgentBoard, AgentStateError, AgentView
+from cti.server.calls import CallSource
+from cti.server.config import ServerConfig
+from cti.server.database import Database
+from cti.server.linkset import LinkSet
+from cti.server.screenpop import ScreenPops
+from cti.server.views import customer_dict, interaction_dict, ticket_dict
+from db import agents as db_agents
+from db import customers as db_customers
+from db import queues as db_queues
+from db import tenants as db_tenants
+from db.errors import AuthenticationFailed
+from db.errors import NotFound as DbNotFound
+from db.records import Tenant
+
+log = Logger(namespace="cti.server")
+
+_TICKET_TYPES = {"after_sales": "after-sales"}
+
+
+class Services:
+    def __init__(
+        self,
+        *,
+        reactor: Any,
+        config: ServerConfig,
+        sessions: SessionStore,
+        hub: EventHub,
+        database: Database,
+        calls: CallSource,
+        agents: AgentBoard,
+        links: LinkSet,
+        openapi: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.reactor = reactor
+        self.config = config
+        self.sessions = sessions
+        self.hub = hub
+        self.db = database
+        self.calls = calls
+        self.agents = agents
+        self.links = links
+        self._openapi = openapi
+        self._tenants: dict[str, Tenant] = {}
+        self._grace: dict[tuple[str, str], Any] = {}
+        self.pops = ScreenPops(self)
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.reactor.seconds()
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    @defer.inlineCallbacks
+    def login(self, user: str, password: str, extension: str | None, tenant: str | None,
+              acd: bool = True, client: str = "") -> Any:
+        try:
+            result = yield self.db.run(db_agents.authenticate, user, password, tenant)
+        except AuthenticationFailed as exc:
+            log.warn("login failed for {user} from {client}: {why}", user=user, client=client,
+                     why=str(exc))
+            yield task.deferLater(self.reactor, self.config.login_failure_delay, lambda: None)
+            raise Unauthorized(str(exc)) from None
+        self._tenants[result.tenant.code] = result.tenant
+        agent = result.agent
+        seat = None
+        if extension:
+            seat = normalize_device(extension)
+            if seat is None:
+                raise BadRequest(f"bad extension {extension!r}")
+            if not self.links.serves(result.tenant.code, seat):
+                raise BadRequest(f"extension {seat} is not a device of tenant {result.tenant.code}")
+        elif agent is not None:
+            seat = agent.extension
+        if agent is not None and seat and acd:
+            holder = self.agents.at_extension(result.tenant.code, seat)
+            if holder is not None and holder.agent_id != agent.number:
+                raise Conflict(f"extension {seat} is taken by agent {holder.agent_id}")
+        session = self.sessions.create(
+            user=result.user.login,
+            role=result.user.role,
+            tenant=result.tenant.code,
+            agent_id=agent.number if agent else None,
+            extension=seat,
+            user_id=result.user.id,
+            name=result.user.name,
+            acd=bool(agent is not None and seat and acd),
+            extra={"agent_db_id": agent.id if agent else None},
+        )
+        log.info("{user} ({role}) logged in to {tenant} at {extension}", user=session.user,
+                 role=session.role, tenant=session.tenant, extension=seat or "-")
+        if session.acd and agent is not None and seat:
+            queues = yield self._queues_of(result.tenant, agent.number)
+            view = self.agents.log_on(
+                session.tenant, agent.number, seat, self.now(), name=agent.name,
+                skills=agent.skill_levels(), queues=queues,
+                wrapup_seconds=agent.wrapup_seconds,
+            )
+            self._publish_agent(view)
+        return session.to_dict()
+
+    def session_info(self, session: Session) -> dict[str, Any]:
+        return session.to_dict()
+
+    def logout(self, session: Session) -> None:
+        self.sessions.revoke(session.token)
+        if session.acd and session.agent_id and not self.sessions.for_agent(session.tenant,
+                                                                            session.agent_id):
+            view = self.agents.log_off(session.tenant, session.agent_id, self.now())
+            if view is not None:
+                self._publish_agent(view)
+        self._cancel_grace(session)
+        self.hub.close_session(session.token)
+        log.info("{user} logged out", user=session.user)
+        return None
+
+    def openapi_document(self) -> dict[str, Any]:
+        return self._openapi()
+
+    def hello(self, session: Session) -> dict[str, Any]:
+        agent = self.agents.get(session.tenant, session.agent_id) if session.agent_id else None
+        return {
+            "session": session.to_dict(),
+            "calls": [self.call_dict(call) for call in self._visible_calls(session)],
+            "agent": agent.to_dict() if agent else None,
+        }
+
+    # -- presence (desktop connections) -------------------------------------------------------
+
+    def stream_connected(self, session: Session) -> None:
+        self._cancel_grace(session)
+
+    def stream_disconnected(self, session: Session) -> None:
+        """Start the grace period: no reconnect within it -> not_ready (disconnected)."""
+        if not (session.agent_id and session.acd):
+            return
+        if self.hub.streams_of(session.tenant, session.agent_id):
+            return
+        key = (session.tenant, session.agent_id)
+        if key not in self._grace:
+            self._grace[key] = self.reactor.callLater(
+                self.config.disconnect_grace, self._grace_over, session)
+
+    def _cancel_grace(self, session: Session) -> None:
+        if session.agent_id:
+            pending = self._grace.pop((session.tenant, session.agent_id), None)
+            if pending is not None and pending.active():
+                pending.cancel()
+
+    def _grace_over(self, session: Session) -> None:
+        self._grace.pop((session.tenant, session.agent_id), None)
+        agent = self.agents.get(session.tenant, session.agent_id)
+        if agent is None or agent.status in ("logged_out",):
+            return
+        if self.hub.streams_of(session.tenant, session.agent_id):
+            return
+        log.warn("agent {agent}'s desktop did not come back: not ready (disconnected)",
+                 agent=session.agent_id)
+        view = self.agents.set_status(session.tenant, session.agent_id, "not_ready",
+                                      "disconnected", self.now())
+        self._publish_agent(view)
+
+    def stop(self) -> None:
+        for pending in self._grace.values():
+            if pending.active():
+                pending.cancel()
+        self._grace.clear()
+
+    # -- calls --------------------------------------------------------------------------------
+
+    def call_dict(self, call: Any) -> dict[str, Any]:
+        out = call.to_dict()
+        out.setdefault("customer_id", self.pops.customer_of(call))
+        out.setdefault("notes", [])
+        return out
+
+    def _visible_calls(self, session: Session) -> list[Any]:
+        return [call for call in self.calls.calls() if self._may_see(session, call)]
+
+    def _may_see(self, session: Session, call: Any, ever: bool = False) -> bool:
+        if self.links.tenant_of(call.link) != session.tenant:
+            return False
+        if session.is_supervisor:
+            return True
+        devices = call.parties if ever else call.connections
+        return session.extension is not None and session.extension in devices
+
+    def _call(self, session: Session, call_id: str, ended_ok: bool = False) -> Any:
+        """The live call (or a finished one when ended_ok), if the caller may see it; else 404."""
+        call = self.calls.live(call_id)
+        if call is None and ended_ok:
+            call = self.calls.ended(call_id)
+        if call is None or not self._may_see(session, call, ever=ended_ok):
+            raise NotFound(f"no call {call_id}")
+        return call
+
+    def list_calls(self, session: Session) -> list[dict[str, Any]]:
+        return [self.call_dict(call) for call in self._visible_calls(session)]
+
+    def get_call(self, session: Session, call_id: str) -> dict[str, Any]:
+        return self.call_dict(self._call(session, call_id, ended_ok=True))
+
+    def _acting_device(self, session: Session, requested: str | None) -> str:
+        if requested:
+            device = normalize_device(requested)
+            if device is None:
+                raise BadRequest(f"bad device {requested!r}")
+            if device != session.extension:
+                session.require("supervisor")
+            if not self.links.serves(session.tenant, device):
+                raise NotFound(f"no device {device}")
+            return device
+        if session.extension is None:
+            raise BadRequest("no device: log in with an extension or give \"device\"")
+        return session.extension
+
+    @defer.inlineCallbacks
+    def make_call(self, session: Session, to: str, from_: str | None) -> Any:
+        device = self._acting_device(session, from_)
+        called = _number(to, "to")
+        driver = self.links.driver_for(session.tenant, device)
+        call_id = yield driver.make_call(device, called)
+        return {"call_id": str(call_id) if call_id is not None else None}
+
+    @defer.inlineCallbacks
+    def call_action(self, session: Session, call_id: str, action: str,
+                    body: dict[str, Any]) -> Any:
+        call = self._call(session, call_id)
+        device = self._acting_device(session, body.get("device"))
+        driver = self.links.driver_for(session.tenant, device)
+        cid = call.call_id
+        if action == "monitor":
+            return (yield self._monitor(session, call, body))
+        if device not in call.connections:
+            raise Conflict(f"device {device} is not on call {cid}")
+        if action in ("transfer", "conference", "alternate", "reconnect"):
+            other = self._call(session, body["consult_call_id"])
+            if device not in other.connections:
+                raise Conflict(f"device {device} is not on call {other.call_id}")
+            held, active = self._held_and_active(device, call, other)
+            command = {
+                "transfer": driver.transfer_call, "conference": driver.conference_call,
+                "alternate": driver.alternate_call, "reconnect": driver.reconnect_call,
+            }[action]
+            result = yield command(held, active, device)
+            if action in ("transfer", "conference"):
+                return {"call_id": str(result) if result else active}
+            return {}
+        if action == "answer":
+            yield driver.answer_call(cid, device)
+        elif action == "hangup":
+            yield driver.clear_connection(cid, device)
+        elif action == "hold":
+            yield driver.hold_call(cid, device)
+        elif action == "retrieve":
+            yield driver.retrieve_call(cid, device)
+        elif action == "consult":
+            new_id = yield driver.consultation_call(cid, device, _number(body["to"], "to"))
+            self.pops.consulting(str(new_id), cid)
+            return {"call_id": str(new_id)}
+        elif action == "deflect":
+            yield driver.deflect_call(cid, device, _number(body["to"], "to"))
+        elif action == "single-step-transfer":
+            new_id = yield driver.single_step_transfer(cid, device, _number(body["to"], "to"))
+            return {"call_id": str(new_id) if new_id else cid}
+        elif action == "dtmf":
+            digits = body["digits"]
+            if not all(ch in "0123456789*#ABCDabcd" for ch in digits):
+                raise BadRequest("digits may hold 0-9, *, # and A-D only")
+            yield driver.generate_digits(cid, device, digits)
+        else:
+            raise NotFound(f"no action {action!r}")
+        return {}
+
+    def _held_and_active(self, device: str, first: Any, second: Any) -> tuple[str, str]:
+        """(held call, active call) at `device`, whichever order the client named them."""
+        if first.connections.get(device) is not None and _state(first, device) == ev.HOLD:
+            return first.call_id, second.call_id
+        if _state(second, device) == ev.HOLD:
+            return second.call_id, first.call_id
+        return first.call_id, second.call_id
+
+    @defer.inlineCallbacks
+    def _monitor(self, session: Session, call: Any, body: dict[str, Any]) -> Any:
+        joining = self._acting_device(session, body.get("from"))
+        target = body.get("device")
+        agent_device = normalize_device(target) if target else next(
+            (d for d in call.connections if self.agents.at_extension(session.tenant, d)), None)
+        if agent_device is None or agent_device not in call.connections:
+            raise Conflict(f"no agent device to monitor on call {call.call_id}")
+        mode = {"listen": "silent", "whisper": "whisper", "barge": "active"}[body["mode"]]
+        driver = self.links.driver_for(session.tenant, agent_device)
+        new_id = yield driver.single_step_conference(call.call_id, agent_device, joining, mode)
+        return {"call_id": str(new_id) if new_id else call.call_id}
+
+    def merge_call_data(self, session: Session, call_id: str,
+                        data: dict[str, Any]) -> dict[str, Any]:
+        call = self._call(session, call_id)
+        self.calls.attach_data(call.call_id, data)
+        self._publish_call("updated", call)
+        return self.call_dict(call)
+
+    def add_call_note(self, session: Session, call_id: str, text: str) -> dict[str, Any]:
+        call = self._call(session, call_id)
+        self.calls.add_note(call.call_id, self.now(), session.user, text)
+        self._publish_call("updated", call)
+        return self.call_dict(call)
+
+    @defer.inlineCallbacks
+    def dispose_call(self, session: Session, call_id: str, code: str,
+                     notes: str | None) -> Any:
+        call = self._call(session, call_id, ended_ok=True)
+        if code not in dict(self.config.dispositions):
+            raise BadRequest(f"unknown disposition {code!r}")
+        tenant = yield self._tenant(session)
+        customer_id = self.pops.customer_of(call)
+        text = "\n".join(
+            [f"{n.author}: {n.text}" for n in getattr(call, "notes", ())] + ([notes] if notes else [])
+        ) or None
+        started = datetime.fromtimestamp(call.started, UTC)
+        interaction_id = yield self.db.run(
+            db_customers.add_interaction, tenant, customer_id,
+            agent_id=session.extra.get("agent_db_id"), call_id=call.call_id,
+            started_at=started, ended_at=_dt(getattr(call, "ended", None)),
+            disposition=code, notes=text,
+        )
+        return {
+            "id": interaction_id, "customer_id": customer_id, "call_id": call.call_id,
+            "agent_id": session.agent_id, "time": iso_time(call.started),
+            "disposition": code, "notes": text,
+        }
+
+    # -- agents -------------------------------------------------------------------------------
+
+    @defer.inlineCallbacks
+    def list_agents(self, session: Session) -> Any:
+        if not session.is_supervisor:
+            view = self.agents.get(session.tenant, session.agent_id) if session.agent_id else None
+            return [view.to_dict()] if view else []
+        tenant = yield self._tenant(session)
+        stored = yield self.db.run(db_agents.list_agents, tenant)
+        live = {a.agent_id: a for a in self.agents.of_tenant(session.tenant)}
+        out = []
+        for agent in stored:
+            view = live.pop(agent.number, None) or AgentView(
+                session.tenant, agent.number, name=agent.name, extension=agent.extension,
+                skills=agent.skill_levels())
+            out.append(view.to_dict())
+        out.extend(view.to_dict() for view in live.values())
+        return out
+
+    def my_agent(self, session: Session) -> dict[str, Any]:
+        if not session.agent_id:
+            raise NotFound("you are not an agent")
+        view = self.agents.get(session.tenant, session.agent_id)
+        if view is None:
+            return AgentView(session.tenant, session.agent_id, name=session.name,
+                             extension=session.extension).to_dict()
+        return view.to_dict()
+
+    def set_agent_state(self, session: Session, agent_id: str | None, state: str,
+                        reason: str | None) -> dict[str, Any]:
+        target = agent_id or session.agent_id
+        if target is None:
+            raise NotFound("you are not an agent")
+        if target != session.agent_id:
+            session.require("supervisor")
+            if self.agents.get(session.tenant, target) is None:
+                raise NotFound(f"no agent {target} logged on")
+        if state == "not_ready" and reason and reason not in dict(self.config.reasons) \
+                and reason != "disconnected":
+            raise BadRequest(f"unknown reason {reason!r} (see GET /api/v1/reasons)")
+        try:
+            view = self.agents.set_status(session.tenant, target, state, reason, self.now())
+        except AgentStateError as exc:
+            raise Conflict(str(exc)) from None
+        self._publish_agent(view)
+        return view.to_dict()
+
+    def reasons(self, session: Session) -> list[dict[str, str]]:
+        return [{"code": c, "label": label} for c, label in self.config.reasons]
+
+    def dispositions(self, session: Session) -> list[dict[str, str]]:
+        return [{"code": c, "label": label} for c, label in self.config.dispositions]
+
+    @defer.inlineCallbacks
+    def directory(self, session: Session) -> Any:
+        tenant = yield self._tenant(session)
+        stored = yield self.db.run(db_agents.list_agents, tenant)
+        entries: list[dict[str, str]] = []
+        seats = {a.agent_id: a.extension for a in self.agents.of_tenant(session.tenant)}
+        for agent in stored:
+            number = seats.get(agent.number) or agent.extension
+            if number:
+                entries.append({"name": agent.name, "number": number, "kind": "agent"})
+        taken = {e["number"] for e in entries}
+        for device in self.links.devices_of(session.tenant):
+            if device not in taken:
+                entries.append({"name": f"Extension {device}", "number": device,
+                                "kind": "extension"})
+        for name, number in self.config.speed_dials:
+            entries.append({"name": name, "number": number, "kind": "speed_dial"})
+        return entries
+
+    # -- queues -------------------------------------------------------------------------------
+
+    @defer.inlineCallbacks
+    def list_queues(self, session: Session) -> Any:
+        tenant = yield self._tenant(session)
+        stored = yield self.db.run(db_queues.list_queues, tenant)
+        mine = None
+        if not session.is_supervisor:
+            mine = {q.name for q in stored
+                    if any(m.agent_number == session.agent_id for m in q.members)}
+        board = self.agents.of_tenant(session.tenant)
+        out = []
+        for queue in stored:
+            if mine is not None and queue.name not in mine:
+                continue
+            members = {m.agent_number for m in queue.members}
+            on = [a for a in board if a.agent_id in members and a.status != "logged_out"]
+            entry = {
+                "queue": queue.name, "name": queue.name, "strategy": queue.strategy,
+                "waiting": 0, "longest_wait": 0.0,
+                "agents_ready": sum(1 for a in on if a.status == "ready" and a.state == "idle"),
+                "agents_busy": sum(1 for a in on if a.state in ("ringing", "in_call")),
+                "agents_logged_on": len(on),
+                "stats": {"sl_seconds": queue.service_level_seconds},
+            }
+            entry.update(self.links.queue_status(session.tenant, queue.name))
+            if mine is None:
+                entry.setdefault("callers", [])
+            else:
+                entry.pop("callers", None)
+            out.append(entry)
+        return out
+
+    def _queues_of(self, tenant: Tenant, agent_number: str) -> Any:
+        def work(conn: Any) -> list[str]:
+            return [q.name for q in db_queues.list_queues(conn, tenant)
+                    if any(m.agent_number == agent_number for m in q.members)]
+
+        return self.db.run(work)
+
+    # -- customers, interactions, tickets -----------------------------------------------------
+
+    @defer.inlineCallbacks
+    def search_customers(self, session: Session, phone: str | None, text: str | None) -> Any:
+        tenant = yield self._tenant(session)
+        if phone:
+            found = yield self.db.run(db_customers.find_customers_by_phone, tenant, phone)
+        else:
+            found = yield self.db.run(db_customers.search_customers, tenant, text or "")
+        return [customer_dict(c) for c in found]
+
+    @defer.inlineCallbacks
+    def get_customer(self, session: Session, customer_id: int) -> Any:
+        tenant = yield self._tenant(session)
+        customer = yield self._db_lookup(db_customers.get_customer, tenant, customer_id)
+        return customer_dict(customer)
+
+    @defer.inlineCallbacks
+    def create_customer(self, session: Session, body: dict[str, Any]) -> Any:
+        tenant = yield self._tenant(session)
+        fields = _customer_fields(body)
+
+        def work(conn: Any) -> Any:
+            customer_id = db_customers.create_customer(conn, tenant, actor=session.user,
+                                                       **fields)
+            return db_customers.get_customer(conn, tenant, customer_id)
+
+        customer = yield self._db_lookup(work)
+        return customer_dict(customer)
+
+    @defer.inlineCallbacks
+    def update_customer(self, session: Session, customer_id: int, body: dict[str, Any]) -> Any:
+        tenant = yield self._tenant(session)
+        fields = _customer_fields(body)
+
+        def work(conn: Any) -> Any:
+            db_customers.update_customer(conn, tenant, customer_id, actor=session.user,
+                                         **fields)
+            return db_customers.get_customer(conn, tenant, customer_id)
+
+        customer = yield self._db_lookup(work)
+        return customer_dict(customer)
+
+    @defer.inlineCallbacks
+    def customer_interactions(self, session: Session, customer_id: int) -> Any:
+        tenant = yield self._tenant(session)
+
+        def work(conn: Any) -> Any:
+            db_customers.get_customer(conn, tenant, customer_id)
+            return db_customers.recent_interactions(conn, tenant, customer_id, 100)
+
+        found = yield self._db_lookup(work)
+        return [interaction_dict(i) for i in found]
+
+    @defer.inlineCallbacks
+    def add_interaction(self, session: Session, customer_id: int, body: dict[str, Any]) -> Any:
+        tenant = yield self._tenant(session)
+        call_id = body.get("call_id")
+        if call_id:
+            self._call(session, call_id, ended_ok=True)
+
+        def work(conn: Any) -> Any:
+            db_customers.add_interaction(
+                conn, tenant, customer_id, agent_id=session.extra.get("agent_db_id"),
+                call_id=call_id, disposition=body.get("disposition"), notes=body.get("notes"),
+            )
+            return db_customers.recent_interactions(conn, tenant, customer_id, 1)[0]
+
+        interaction = yield self._db_lookup(work)
+        return interaction_dict(interaction)
+
+    @defer.inlineCallbacks
+    def customer_tickets(self, session: Session, customer_id: int) -> Any:
+        tenant = yield self._tenant(session)
+
+        def work(conn: Any) -> Any:
+            db_customers.get_customer(conn, tenant, customer_id)
+            return db_customers.list_tickets(conn, tenant, customer_id)
+
+        found = yield self._db_lookup(work)
+        return [ticket_dict(t) for t in found]
+
+    @defer.inlineCallbacks
+    def add_ticket(self, session: Session, customer_id: int, body: dict[str, Any]) -> Any:
+        tenant = yield self._tenant(session)
+        kind = _TICKET_TYPES.get(body["type"], body["type"])
+
+        def work(conn: Any) -> Any:
+            ticket_id = db_customers.create_ticket(
+                conn, tenant, customer_id, kind, body["subject"], body=body.get("body"),
+                agent_id=session.extra.get("agent_db_id"),
+            )
+            return _find_ticket(conn, tenant, customer_id, ticket_id)
+
+        ticket = yield self._db_lookup(work)
+        return ticket_dict(ticket)
+
+    @defer.inlineCallbacks
+    def update_ticket(self, session: Session, ticket_id: int, body: dict[str, Any]) -> Any:
+        tenant = yield self._tenant(session)
+        if body.get("body") is not None:
+            raise BadRequest("changing a ticket's body is not supported yet; add an interaction")
+        status = body.get("status")
+        if not status:
+            raise BadRequest("nothing to change: give \"status\"")
+        yield self._db_lookup(db_customers.set_ticket_status, tenant, ticket_id, status)
+        return {"id": ticket_id, "status": status}
+
+    # -- switch events in ---------------------------------------------------------------------
+
+    def on_event(self, link: str, event: ev.Event) -> None:
+        """One normalised event from a link: model, agents, stream, screen-pop, records."""
+        tenant = self.links.tenant_of(link)
+        if event.link is None:
+            event.link = link
+        before = self.calls.live(event.call_id) if event.call_id else None
+        devices_before = set(before.connections) if before is not None else set()
+        olds = [self.calls.live(old) for old in event.old_call_ids]
+        try:
+            finished = self.calls.apply(event)
+        except Exception:
+            log.failure("call model refused {event}", event=event.event)
+            finished = []
+        after = self.calls.live(event.call_id) if event.call_id else None
+        devices = devices_before | ({event.device} if event.device else set())
+        if after is not None:
+            devices |= set(after.connections)
+        for old in olds:
+            if old is not None:
+                devices |= set(old.connections)
+        devices.discard(None)
+        audience = Audience(tenant, frozenset(devices))
+        if event.event not in (ev.LINK_UP, ev.LINK_DOWN, ev.SNAPSHOT_DEVICE):
+            self.hub.publish(event.to_dict(), audience)
+        else:
+            self.hub.publish(event.to_dict(), Audience(tenant, supervisors_only=True))
+        if after is not None:
+            self._publish_call("created" if before is None else "updated", after)
+        for record in finished or ():
+            self._publish_call("ended", record)
+        for view in self.agents.on_event(tenant, event, self.now()):
+            self._publish_agent(view)
+        if event.event == ev.DELIVERED:
+            self.pops.delivered(tenant, event)
+        elif event.event in (ev.TRANSFERRED, ev.CONFERENCED):
+            self.pops.moved(tenant, event)
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def _publish_agent(self, view: AgentView) -> None:
+        self.hub.publish(
+            {"event": "agent_state", **view.to_dict()},
+            Audience(view.tenant, frozenset({view.extension} if view.extension else ()),
+                     frozenset({view.agent_id})),
+        )
+
+    def _publish_call(self, kind: str, call: Any) -> None:
+        devices = set(getattr(call, "connections", ()) or getattr(call, "parties", ()))
+        self.hub.publish(
+            {"event": "call", "kind": kind, "call": self.call_dict(call)},
+            Audience(self.links.tenant_of(call.link), frozenset(devices)),
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @defer.inlineCallbacks
+    def _tenant(self, session: Session) -> Any:
+        return (yield self.tenant(session.tenant))
+
+    @defer.inlineCallbacks
+    def tenant(self, code: str) -> Any:
+        if code not in self._tenants:
+            try:
+                self._tenants[code] = yield self.db.run(db_tenants.get_tenant, code)
+            except DbNotFound:
+                raise Unavailable(f"tenant {code!r} is not in the database") from None
+        return self._tenants[code]
+
+    @defer.inlineCallbacks
+    def _db_lookup(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a repository call; its NotFound is the API's 404, its ValueError a 400."""
+        try:
+            return (yield self.db.run(fn, *args, **kwargs))
+        except DbNotFound as exc:
+            raise NotFound(str(exc)) from None
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+
+
+def _find_ticket(conn: Any, tenant: Tenant, customer_id: int, ticket_id: int) -> Any:
+    for ticket in db_customers.list_tickets(conn, tenant, customer_id):
+        if ticket.id == ticket_id:
+            return ticket
+    raise DbNotFound(f"no ticket {ticket_id}")
+
+
+def _customer_fields(body: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {"name": body["name"]}
+    for key in ("company", "notes", "vip"):
+        if key in body:
+            fields[key] = body[key]
+    if "emails" in body:
+        fields["email"] = body["emails"][0] if body["emails"] else None
+    if "fields" in body:
+        fields["custom"] = body["fields"]
+    if "phones" in body:
+        fields["phones"] = body["phones"]
+    return fields
+
+
+def _number(text: str, field: str) -> str:
+    number = normalize_device(text)
+    if number is None:
+        raise BadRequest(f"{field}: {text!r} is not a dialable number")
+    return number
+
+
+def _state(call: Any, device: str) -> str | None:
+    conn = call.connections.get(device)
+    return getattr(conn, "state", conn)
+
+
+def _dt(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)

@@ -1,0 +1,269 @@
+"""A real server in-process, for end-to-end tests of the server, the desktop and the lead's e2e.
+
+    from cti.server import testing
+    running = yield testing.start_server(tmp_path)          # SQLite in tmp_path, API on :0
+    client = testing.ApiClient(running.url)
+    token = (yield client.login("1001", "secret", extension="1001"))["token"]
+    status, calls = yield client.get("/api/v1/calls", token)
+    stream = yield testing.EventStreamClient.connect(running.url, token)
+    hello = yield stream.next_event("hello")
+    ...
+    yield stream.close(); yield client.close(); yield running.stop()
+
+Everything here is real: the server listens on loopback TCP, the database is a SQLite file
+migrated by Alembic, the WebSocket is Twisted's own client. `demo_tenant` seeds a tenant with
+agents, a supervisor and customers so a test can log in at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from io import BytesIO
+from typing import Any
+
+from twisted.internet import defer, reactor
+from twisted.internet.defer import Deferred, DeferredQueue
+from twisted.python.failure import Failure
+from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool, readBody
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IPolicyForHTTPS
+from twisted.web.websocket import WebSocketClientEndpoint, WebSocketTransport
+
+from cti.numbers import DialPlan
+from cti.server.app import Server
+from cti.server.config import LinkConfig, ServerConfig
+
+PASSWORD = "secret-1"
+
+
+@dataclass
+class RunningServer:
+    server: Server
+    url: str
+    host: str
+    port: int
+
+    @property
+    def services(self) -> Any:
+        return self.server.services
+
+    def stop(self) -> Deferred[None]:
+        return self.server.stop()
+
+
+def server_config(database_url: str, links: Iterable[LinkConfig] = (), **overrides: Any) -> ServerConfig:
+    """A config for tests: API on 127.0.0.1:0, short delays, the given database and links."""
+    base = ServerConfig(
+        database_url=database_url,
+        database_upgrade=True,
+        listen_host="127.0.0.1",
+        listen_port=0,
+        login_failure_delay=0.2,
+        disconnect_grace=30.0,
+        links=tuple(links),
+    )
+    return replace(base, **overrides)
+
+
+@defer.inlineCallbacks
+def start_server(tmp_path: Any = None, *, config: ServerConfig | None = None,
+                 links: Iterable[LinkConfig] = (), seed: bool = True,
+                 drivers: dict[str, Any] | None = None, **overrides: Any) -> Any:
+    """Start a server (SQLite in tmp_path unless `config` says otherwise), seeded by
+    `demo_tenant` when `seed`; fires with a RunningServer."""
+    if config is None:
+        config = server_config(f"sqlite:///{tmp_path}/cti.db", links, **overrides)
+    server = Server(config, reactor, drivers=drivers)
+    try:
+        host, port = yield server.start()
+        if seed:
+            yield server.database.run(demo_tenant)
+    except BaseException:
+        yield server.stop()
+        raise
+    return RunningServer(server, server.url, host, port)
+
+
+def demo_tenant(conn: Any, code: str = "acme", extensions: tuple[str, ...] = ("1001", "1002", "1003"),
+                country_code: str = "49") -> dict[str, Any]:
+    """Tenant `code` with agents 1001..1003 (at those extensions), supervisor `sup`,
+    administrator `admin` (all with password PASSWORD), and two customers; one of them,
+    Ada Lovelace, has the number +49 30 1234567 and an open ticket and a past interaction."""
+    from db import agents, customers, queues, tenants
+
+    tenant = tenants.create_tenant(conn, code, code.capitalize(),
+                                   dial_plan=DialPlan.for_country(country_code))
+    made = []
+    for index, ext in enumerate(extensions):
+        made.append(agents.create_agent(conn, tenant, ext, PASSWORD, name=f"Agent {ext}",
+                                        extension=ext, skills={"sales": 5 + index}))
+    agents.create_user(conn, tenant, "sup", PASSWORD, name="Supervisor", role="supervisor")
+    agents.create_user(conn, tenant, "admin", PASSWORD, name="Admin", role="administrator")
+    queues.create_queue(conn, tenant, "sales")
+    for agent in made:
+        queues.add_queue_member(conn, tenant, "sales", agent.id)
+    ada = customers.create_customer(conn, tenant, "Ada Lovelace", phones=["+49301234567"],
+                                    company="Analytical Engines", email="ada@example.org",
+                                    vip=True)
+    customers.create_customer(conn, tenant, "Charles Babbage", phones=["+49307654321"])
+    customers.add_interaction(conn, tenant, ada, disposition="resolved", notes="asked for a quote")
+    customers.create_ticket(conn, tenant, ada, "order", "Difference engine", body="two units")
+    return {"tenant": tenant, "agents": made, "ada": ada}
+
+
+class ApiClient:
+    """JSON over HTTP with twisted.web.client.Agent; every call fires (status, body or None)."""
+
+    def __init__(self, base_url: str, tls_policy: IPolicyForHTTPS | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.pool = HTTPConnectionPool(reactor, persistent=False)
+        kwargs = {"contextFactory": tls_policy} if tls_policy is not None else {}
+        self.agent = Agent(reactor, pool=self.pool, **kwargs)
+
+    @defer.inlineCallbacks
+    def request(self, method: str, path: str, token: str | None = None, body: Any = None,
+                raw: bytes | None = None) -> Any:
+        headers = Headers({b"accept": [b"application/json"]})
+        if token:
+            headers.addRawHeader(b"authorization", f"Bearer {token}".encode())
+        producer = None
+        if raw is None and body is not None:
+            raw = json.dumps(body).encode("utf-8")
+        if raw is not None:
+            headers.addRawHeader(b"content-type", b"application/json")
+            producer = FileBodyProducer(BytesIO(raw), cooperator=_Immediate())
+        response = yield self.agent.request(method.encode(), (self.base_url + path).encode(),
+                                            headers, producer)
+        data = yield readBody(response)
+        payload = json.loads(data) if data else None
+        return response.code, payload
+
+    def get(self, path: str, token: str | None = None) -> Deferred[Any]:
+        return self.request("GET", path, token)
+
+    def post(self, path: str, body: Any = None, token: str | None = None) -> Deferred[Any]:
+        return self.request("POST", path, token, body if body is not None else {})
+
+    @defer.inlineCallbacks
+    def login(self, user: str, password: str = PASSWORD, **extra: Any) -> Any:
+        status, body = yield self.post("/api/v1/sessions", {"user": user, "password": password,
+                                                            **extra})
+        if status != 201:
+            raise AssertionError(f"login {user} failed: {status} {body}")
+        return body
+
+    def close(self) -> Deferred[None]:
+        return self.pool.closeCachedConnections()
+
+
+class _Immediate:
+    """A cooperator for FileBodyProducer that writes at once (no global Cooperator tasks)."""
+
+    def cooperate(self, iterator: Any) -> Any:
+        for _ in iterator:
+            pass
+        return _Done()
+
+
+class _Done:
+    def whenDone(self) -> Deferred[Any]:
+        return defer.succeed(None)
+
+    def stop(self) -> None:
+        pass
+
+    def pause(self) -> None:
+        pass
+
+    def resume(self) -> None:
+        pass
+
+
+@dataclass
+class EventStreamClient:
+    """A WebSocket client of /api/v1/events collecting the JSON messages it receives."""
+
+    transport: WebSocketTransport | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    _queue: DeferredQueue = field(default_factory=DeferredQueue)
+    _closed: Deferred[None] = field(default_factory=Deferred)
+    _pending: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    @defer.inlineCallbacks
+    def connect(cls, base_url: str, token: str) -> Any:
+        url = base_url.replace("http", "ws", 1) + f"/api/v1/events?token={token}"
+        client = cls()
+        endpoint = WebSocketClientEndpoint.new(reactor, url)
+        yield defer.Deferred.fromCoroutine(endpoint.connect(_Factory(client)))
+        return client
+
+    # WebSocketProtocol
+    def negotiationStarted(self, transport: WebSocketTransport) -> None:
+        self.transport = transport
+
+    def negotiationFinished(self) -> None:
+        pass
+
+    def textMessageReceived(self, message: str) -> None:
+        decoded = json.loads(message)
+        self.messages.append(decoded)
+        self._queue.put(decoded)
+
+    def bytesMessageReceived(self, data: bytes) -> None:
+        pass
+
+    def pongReceived(self, payload: bytes) -> None:
+        pass
+
+    def connectionLost(self, reason: Failure) -> None:
+        if not self._closed.called:
+            self._closed.callback(None)
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.transport is not None
+        self.transport.sendTextMessage(json.dumps(message))
+
+    @defer.inlineCallbacks
+    def next_event(self, name: str | None = None, timeout: float = 5.0, **match: Any) -> Any:
+        """The next message (skipping others) whose `event` is `name` and whose keys match."""
+        for index, message in enumerate(self._pending):
+            if _matches(message, name, match):
+                return self._pending.pop(index)
+        while True:
+            d = self._queue.get()
+            d.addTimeout(timeout, reactor)
+            try:
+                message = yield d
+            except defer.TimeoutError:
+                raise AssertionError(
+                    f"no {name or 'event'} {match or ''} within {timeout}s; got "
+                    f"{[m.get('event') for m in self.messages]}") from None
+            if _matches(message, name, match):
+                return message
+            self._pending.append(message)
+
+    def close(self) -> Deferred[None]:
+        if self.transport is not None and not self._closed.called:
+            self.transport.loseConnection()
+        return self._closed
+
+    @property
+    def closed(self) -> Deferred[None]:
+        return self._closed
+
+
+def _matches(message: dict[str, Any], name: str | None, match: dict[str, Any]) -> bool:
+    if name is not None and message.get("event") != name:
+        return False
+    return all(message.get(key) == value for key, value in match.items())
+
+
+class _Factory:
+    def __init__(self, client: EventStreamClient) -> None:
+        self.client = client
+
+    def buildProtocol(self, url: str) -> EventStreamClient:
+        return self.client
