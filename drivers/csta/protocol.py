@@ -64,6 +64,8 @@ class CstaProtocol(CstaFraming):
         self._pending: dict[str, _Pending] = {}
         self._next_invoke = 1
         self.last_received = clock.seconds()
+        self.system_status_seen = False
+        self._status_waiters: list[Deferred[None]] = []
 
     # -- outgoing ------------------------------------------------------------------------------
 
@@ -88,6 +90,16 @@ class CstaProtocol(CstaFraming):
         if deferred is None:
             return succeed(None)
         return deferred
+
+    def system_status(self, timeout: float) -> Deferred[None]:
+        """Fires once the switch has sent a SystemStatus, or after `timeout` seconds anyway."""
+        if self.system_status_seen:
+            return succeed(None)
+        waiter: Deferred[None] = Deferred()
+        self._status_waiters.append(waiter)
+        timer = self.clock.callLater(timeout, lambda: waiter.called or waiter.callback(None))
+        waiter.addBoth(lambda result: (timer.active() and timer.cancel(), result)[1])
+        return waiter
 
     def _allocate(self) -> str:
         for _ in range(9998):
@@ -140,6 +152,10 @@ class CstaProtocol(CstaFraming):
     def _dispatch(self, invoke_id: str, name: str, root: etree._Element, body: bytes) -> None:
         if name == "SystemStatus":
             self.sendFrame(invoke_id, codec.system_status_response())
+            self.system_status_seen = True
+            waiters, self._status_waiters = self._status_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
         elif name == "RouteRequest":
             self.handler.csta_route_request(root, invoke_id)
         elif invoke_id != EVENT_INVOKE_ID and (name.endswith("Response") or codec.is_error(name)):

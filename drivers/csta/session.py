@@ -145,6 +145,8 @@ class ApplicationSession:
 
     @inlineCallbacks
     def _register(self) -> Deferred[None]:
+        """SystemRegister once the switch has opened with its SystemStatus (or not, in time)."""
+        yield self.protocol.system_status(self.protocol.request_timeout)
         try:
             yield self.protocol.request("SystemRegister", codec.system_register())
         except LinkDown:

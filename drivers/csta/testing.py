@@ -1,5 +1,8 @@
 """The switch's end of an in-memory CSTA link, for driving CstaDriver deterministically.
 
+Shipped with the driver (as panoramisk ships its testing module) so that any layer's tests can
+put a scripted switch under a real CstaDriver without sockets or wall-clock time.
+
 The driver connects through a MemoryReactorClock; `SwitchEnd.accept()` completes that
 connection over a StringTransport, `requests()` reads and parses what the driver wrote, and
 `answer` / `event` / `send` write frames back exactly as a switch would (header + ed4 XML).
