@@ -18,12 +18,15 @@ agents, a supervisor and customers so a test can log in at once.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from io import BytesIO
 from typing import Any
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, task
 from twisted.internet.defer import Deferred, DeferredQueue
 from twisted.python.failure import Failure
 from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool, readBody
@@ -36,6 +39,13 @@ from cti.server.app import Server
 from cti.server.config import LinkConfig, ServerConfig
 
 PASSWORD = "secret-1"
+
+
+def _reactor() -> Any:
+    """The global reactor, imported late so importing this module never installs one."""
+    from twisted.internet import reactor
+
+    return reactor
 
 
 @dataclass
@@ -71,19 +81,47 @@ def server_config(database_url: str, links: Iterable[LinkConfig] = (), **overrid
 def start_server(tmp_path: Any = None, *, config: ServerConfig | None = None,
                  links: Iterable[LinkConfig] = (), seed: bool = True,
                  drivers: dict[str, Any] | None = None, **overrides: Any) -> Any:
-    """Start a server (SQLite in tmp_path unless `config` says otherwise), seeded by
-    `demo_tenant` when `seed`; fires with a RunningServer."""
+    """Start a server; fires with a RunningServer.
+
+    Without `config`, the database is tmp_path/cti.db: a copy of a migrated database seeded by
+    `demo_tenant` when `seed` (built once per process, since migrating and hashing passwords
+    take a second), or a freshly migrated empty one otherwise.
+    """
     if config is None:
-        config = server_config(f"sqlite:///{tmp_path}/cti.db", links, **overrides)
-    server = Server(config, reactor, drivers=drivers)
+        path = os.path.join(str(tmp_path), "cti.db")
+        if seed:
+            shutil.copyfile(_seeded_template(), path)
+        config = server_config(f"sqlite:///{path}", links, database_upgrade=not seed,
+                               **overrides)
+    server = Server(config, _reactor(), drivers=drivers)
     try:
         host, port = yield server.start()
-        if seed:
-            yield server.database.run(demo_tenant)
     except BaseException:
         yield server.stop()
         raise
     return RunningServer(server, server.url, host, port)
+
+
+_TEMPLATE: list[str] = []
+
+
+def _seeded_template() -> str:
+    if not _TEMPLATE:
+        from db.engine import make_engine
+        from db.migrate import upgrade
+
+        path = os.path.join(tempfile.mkdtemp(prefix="cti-test-db-"), "template.db")
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            upgrade(engine)
+            with engine.begin() as conn:
+                demo_tenant(conn)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            engine.dispose()
+        _TEMPLATE.append(path)
+    return _TEMPLATE[0]
 
 
 def demo_tenant(conn: Any, code: str = "acme", extensions: tuple[str, ...] = ("1001", "1002", "1003"),
@@ -113,14 +151,25 @@ def demo_tenant(conn: Any, code: str = "acme", extensions: tuple[str, ...] = ("1
     return {"tenant": tenant, "agents": made, "ada": ada}
 
 
+@defer.inlineCallbacks
+def wait_for(predicate: Any, timeout: float = 5.0, step: float = 0.02) -> Any:
+    """Poll `predicate` on the reactor until it is true (bounded): for state reached over TCP."""
+    waited = 0.0
+    while not predicate():
+        if waited >= timeout:
+            raise AssertionError(f"condition not met within {timeout}s")
+        yield task.deferLater(_reactor(), step, lambda: None)
+        waited += step
+
+
 class ApiClient:
     """JSON over HTTP with twisted.web.client.Agent; every call fires (status, body or None)."""
 
     def __init__(self, base_url: str, tls_policy: IPolicyForHTTPS | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.pool = HTTPConnectionPool(reactor, persistent=False)
+        self.pool = HTTPConnectionPool(_reactor(), persistent=False)
         kwargs = {"contextFactory": tls_policy} if tls_policy is not None else {}
-        self.agent = Agent(reactor, pool=self.pool, **kwargs)
+        self.agent = Agent(_reactor(), pool=self.pool, **kwargs)
 
     @defer.inlineCallbacks
     def request(self, method: str, path: str, token: str | None = None, body: Any = None,
@@ -196,7 +245,7 @@ class EventStreamClient:
     def connect(cls, base_url: str, token: str) -> Any:
         url = base_url.replace("http", "ws", 1) + f"/api/v1/events?token={token}"
         client = cls()
-        endpoint = WebSocketClientEndpoint.new(reactor, url)
+        endpoint = WebSocketClientEndpoint.new(_reactor(), url)
         yield defer.Deferred.fromCoroutine(endpoint.connect(_Factory(client)))
         return client
 
@@ -234,7 +283,7 @@ class EventStreamClient:
                 return self._pending.pop(index)
         while True:
             d = self._queue.get()
-            d.addTimeout(timeout, reactor)
+            d.addTimeout(timeout, _reactor())
             try:
                 message = yield d
             except defer.TimeoutError:

@@ -1,0 +1,179 @@
+"""End to end: CSTA simulator -> TCP -> CSTA driver -> call model -> API and event stream.
+
+Callers ring real (simulated) extensions; agents act through the REST API; the assertions read
+what a desktop would read: the calls list, the event stream and the screen-pop.
+"""
+
+from __future__ import annotations
+
+import pytest_twisted
+from twisted.internet import reactor, task
+
+from cti.server.testing import EventStreamClient, wait_for
+
+CALLER = "+49301234567"
+
+
+@pytest_twisted.inlineCallbacks
+def test_delivered_call_pops_the_customer_on_the_agents_screen_only(linked):
+    running, client, pbx = linked
+    agent = yield client.login("1001", extension="1001")
+    other = yield client.login("1002", extension="1002")
+    sup = yield client.login("sup")
+    streams = []
+    try:
+        for session in (agent, other, sup):
+            stream = yield EventStreamClient.connect(running.url, session["token"])
+            streams.append(stream)
+            hello = yield stream.next_event("hello")
+            assert hello["session"]["user"] == session["user"]
+        mine, theirs, watching = streams
+
+        call_id = pbx.switch.inbound_call(CALLER, "1001")
+
+        delivered = yield mine.next_event("delivered", device="1001")
+        assert delivered["call_id"] == call_id
+        pop = yield mine.next_event("screen_pop")
+        assert pop["call_id"] == call_id
+        assert pop["agent"] == "1001" and pop["device"] == "1001"
+        assert pop["customer"]["name"] == "Ada Lovelace"
+        assert pop["customer"]["vip"] is True
+        assert [t["subject"] for t in pop["tickets"]] == ["Difference engine"]
+        assert [i["notes"] for i in pop["interactions"]] == ["asked for a quote"]
+        assert pop["data"] == {} and pop["notes"] == []
+
+        yield watching.next_event("delivered", device="1001")
+        status, calls = yield client.get("/api/v1/calls", agent["token"])
+        assert status == 200
+        assert len(calls) == 1
+        call = calls[0]
+        assert call["call_id"] == call_id
+        assert call["state"] == "alerting"
+        assert {"device": "1001", "state": "alerting"} in call["parties"]
+        assert call["calling"] == CALLER and call["called"] == "1001"
+        assert call["data"] == {}
+        assert call["customer_id"] == pop["customer"]["id"]
+
+        status, none = yield client.get("/api/v1/calls", other["token"])
+        assert (status, none) == (200, [])
+        status, body = yield client.get(f"/api/v1/calls/{call_id}", other["token"])
+        assert status == 404
+        assert not [m for m in theirs.messages if m["event"] in ("delivered", "screen_pop")]
+        assert not [m for m in watching.messages if m["event"] == "screen_pop"]
+
+        status, body = yield client.post(f"/api/v1/calls/{call_id}/answer", {}, agent["token"])
+        assert (status, body) == (200, {})
+        yield mine.next_event("established", device="1001")
+        status, call = yield client.get(f"/api/v1/calls/{call_id}", agent["token"])
+        assert call["state"] == "connected"
+        status, me = yield client.get("/api/v1/agents/me", agent["token"])
+        assert me["state"] == "in_call"
+    finally:
+        for stream in streams:
+            yield stream.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_data_and_notes_travel_with_the_call_to_the_next_agent(linked):
+    running, client, pbx = linked
+    first = yield client.login("1001", extension="1001")
+    second = yield client.login("1002", extension="1002")
+    one = yield EventStreamClient.connect(running.url, first["token"])
+    two = yield EventStreamClient.connect(running.url, second["token"])
+    try:
+        call_id = pbx.switch.inbound_call(CALLER, "1001")
+        yield one.next_event("screen_pop", call_id=call_id)
+        yield client.post(f"/api/v1/calls/{call_id}/answer", {}, first["token"])
+        yield one.next_event("established", device="1001")
+        status, _ = yield client.request("PATCH", f"/api/v1/calls/{call_id}/data",
+                                         first["token"], {"order": "A-17"})
+        assert status == 200
+        status, call = yield client.post(f"/api/v1/calls/{call_id}/notes",
+                                         {"text": "wants express delivery"}, first["token"])
+        assert status == 201 and call["notes"][0]["text"] == "wants express delivery"
+
+        status, body = yield client.post(f"/api/v1/calls/{call_id}/consult", {"to": "1002"},
+                                         first["token"])
+        assert status == 200
+        consult_id = body["call_id"]
+        consult_pop = yield two.next_event("screen_pop", call_id=consult_id)
+        assert consult_pop["customer"]["name"] == "Ada Lovelace"
+        assert consult_pop["consulting_call_id"] == call_id
+        yield client.post(f"/api/v1/calls/{consult_id}/answer", {}, second["token"])
+        yield two.next_event("established", device="1002")
+
+        status, body = yield client.post(f"/api/v1/calls/{call_id}/transfer",
+                                         {"consult_call_id": consult_id}, first["token"])
+        assert status == 200, body
+        pop = yield two.next_event("screen_pop", agent="1002", call_id=body["call_id"])
+        assert pop["customer"]["name"] == "Ada Lovelace"
+        assert pop["data"]["order"] == "A-17"
+        assert [n["text"] for n in pop["notes"]] == ["wants express delivery"]
+
+        status, calls = yield client.get("/api/v1/calls", second["token"])
+        assert [c["calling"] for c in calls] == [CALLER]
+        assert calls[0]["data"]["order"] == "A-17"
+        status, old = yield client.get(f"/api/v1/calls/{call_id}", second["token"])
+        assert status == 200 and old["call_id"] == calls[0]["call_id"]
+        status, mine = yield client.get("/api/v1/calls", first["token"])
+        assert mine == []
+    finally:
+        yield one.close()
+        yield two.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_vanished_desktop_leaves_the_call_up_and_the_agent_not_ready(linked):
+    running, client, pbx = linked
+    agent = yield client.login("1001", extension="1001")
+    yield client.post("/api/v1/agents/me/state", {"state": "ready"}, agent["token"])
+    stream = yield EventStreamClient.connect(running.url, agent["token"])
+    call_id = pbx.switch.inbound_call(CALLER, "1001")
+    yield stream.next_event("screen_pop", call_id=call_id)
+    yield client.post(f"/api/v1/calls/{call_id}/answer", {}, agent["token"])
+    yield stream.next_event("established")
+    yield stream.close()
+
+    board = running.server.agents
+    yield wait_for(lambda: board.get("acme", "1001").reason == "disconnected", timeout=3)
+    view = board.get("acme", "1001")
+    assert view.status == "not_ready"
+    status, call = yield client.get(f"/api/v1/calls/{call_id}", agent["token"])
+    assert status == 200 and call["state"] == "connected"
+
+    back = yield EventStreamClient.connect(running.url, agent["token"])
+    hello = yield back.next_event("hello")
+    assert [c["call_id"] for c in hello["calls"]] == [call_id]
+    assert hello["agent"]["reason"] == "disconnected"
+    yield back.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_reconnecting_within_the_grace_period_keeps_the_agent_ready(linked):
+    running, client, pbx = linked
+    agent = yield client.login("1001", extension="1001")
+    yield client.post("/api/v1/agents/me/state", {"state": "ready"}, agent["token"])
+    stream = yield EventStreamClient.connect(running.url, agent["token"])
+    yield stream.close()
+    again = yield EventStreamClient.connect(running.url, agent["token"])
+    yield again.next_event("hello")
+    yield task.deferLater(reactor, 0.5, lambda: None)
+    assert running.server.agents.get("acme", "1001").status == "ready"
+    yield again.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_make_call_from_the_agents_extension(linked):
+    running, client, pbx = linked
+    agent = yield client.login("1001", extension="1001")
+    status, body = yield client.post("/api/v1/calls", {"to": "1003"}, agent["token"])
+    assert status == 201
+    yield wait_for(lambda: running.server.calls.live(body["call_id"]) is not None)
+    status, calls = yield client.get("/api/v1/calls", agent["token"])
+    assert [c["call_id"] for c in calls] == [body["call_id"]]
+    status, err = yield client.post("/api/v1/calls", {"to": "1003", "from": "1002"},
+                                    agent["token"])
+    assert (status, err["code"]) == (403, "forbidden")
+    status, err = yield client.post(f"/api/v1/calls/{body['call_id']}/answer", {},
+                                    agent["token"])
+    assert status in (409, 502)
