@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 from twisted.internet.defer import Deferred, DeferredList, fail, succeed
@@ -199,7 +200,7 @@ class CstaDriver(CstaServices):
         why = f"cannot connect to {self.host}:{self.port}: {reason.getErrorMessage()}"
         self.log.warn("{why}", why=why)
         if not self._ever_up:
-            self._fire_ready(LinkDown("connect", why))
+            self._fire_ready(LinkDown(f"link {self.name}", why))
         self._schedule_reconnect()
 
     # -- CstaHandler: what the protocol tells us -----------------------------------------------
@@ -424,3 +425,18 @@ class CstaDriver(CstaServices):
     def _log_failure(self, failure: Failure, service: str) -> None:
         self.log.warn("{service} failed: {error}", service=service,
                       error=failure.getErrorMessage())
+
+
+def create_driver(
+    url: str, *, name: str = "csta", devices: Iterable[str] = (), reactor: Any = None,
+    **options: Any,
+) -> CstaDriver:
+    """The driver for ``csta://HOST:PORT`` (the URL-scheme factory convention of the links)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "csta" or not parts.hostname or not port:
+        raise ValueError(f"expected csta://HOST:PORT, got {url!r}")
+    return CstaDriver(parts.hostname, port, devices, reactor, name, **options)
