@@ -31,6 +31,7 @@ from twisted.web.websocket import (
     WebSocketClientEndpoint,
     WebSocketTransport,
 )
+from wsproto.utilities import LocalProtocolError
 
 API = "/api/v1"
 
@@ -398,8 +399,15 @@ class _StreamProtocol:
             self.transport.sendTextMessage(json.dumps(obj))
 
     def close(self) -> None:
-        if self.transport is not None:
+        """Close politely; a connection the peer already closed is just dropped."""
+        if self.transport is None:
+            return
+        try:
             self.transport.loseConnection()
+        except LocalProtocolError:
+            tcp = getattr(self.transport, "transport", None)
+            if tcp is not None:
+                tcp.loseConnection()
 
 
 class _Factory:

@@ -18,10 +18,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import pytest_twisted
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 from twisted.web.websocket import WebSocketResource
+from wsproto.utilities import LocalProtocolError
 
 from cti.events import iso_time
 
@@ -73,7 +75,10 @@ class _Stream:
         self.transport.sendTextMessage(json.dumps(event))
 
     def drop(self) -> None:
-        self.transport.loseConnection()
+        try:
+            self.transport.loseConnection()
+        except LocalProtocolError:  # the client closed first
+            self.transport.transport.loseConnection()
 
 
 class RecordedApi(Resource):
@@ -372,3 +377,19 @@ async def recorded_api() -> AsyncIterator[tuple[RecordedApi, str]]:
     yield api, f"http://127.0.0.1:{port.getHost().port}"
     api.drop_streams()
     await port.stopListening()
+
+
+async def _poll(predicate: Any, timeout: float = 5.0) -> None:
+    from twisted.internet import reactor, task
+
+    deadline = reactor.seconds() + timeout
+    while not predicate():
+        if reactor.seconds() > deadline:
+            raise AssertionError("condition not reached in time")
+        await task.deferLater(reactor, 0.01, lambda: None)
+
+
+@pytest.fixture
+def wait_until() -> Any:
+    """await wait_until(predicate[, timeout]): poll the shared reactor, bounded."""
+    return _poll

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer, reactor, task
+from twisted.internet import task
 
 from desktop.client import (
     CONNECTED,
@@ -16,19 +16,6 @@ from desktop.client import (
     events_url,
     normalize_base_url,
 )
-
-
-def wait_until(predicate, timeout: float = 5.0, step: float = 0.01) -> defer.Deferred:
-    """Poll the real reactor until predicate() holds (bounded)."""
-
-    async def go():
-        deadline = reactor.seconds() + timeout
-        while not predicate():
-            if reactor.seconds() > deadline:
-                raise AssertionError("condition not reached in time")
-            await task.deferLater(reactor, step, lambda: None)
-
-    return defer.ensureDeferred(go())
 
 
 @pytest.fixture
@@ -146,7 +133,7 @@ async def test_unreachable_server_is_one_line(closing):
 
 
 @pytest_twisted.ensureDeferred
-async def test_event_stream_delivers_hello_then_events_and_answers_ping(recorded_api, closing):
+async def test_event_stream_delivers_hello_then_events_and_answers_ping(recorded_api, closing, wait_until):
     api, url = recorded_api
     client = ApiClient(url)
     closing(client)
@@ -167,7 +154,7 @@ async def test_event_stream_delivers_hello_then_events_and_answers_ping(recorded
 
 
 @pytest_twisted.ensureDeferred
-async def test_event_stream_reconnects_after_a_drop_and_gets_a_fresh_hello(recorded_api, closing):
+async def test_event_stream_reconnects_after_a_drop_and_gets_a_fresh_hello(recorded_api, closing, wait_until):
     api, url = recorded_api
     client = ApiClient(url)
     closing(client)
@@ -187,7 +174,7 @@ async def test_event_stream_reconnects_after_a_drop_and_gets_a_fresh_hello(recor
 
 
 @pytest_twisted.ensureDeferred
-async def test_rejected_token_logs_in_again_with_the_stored_credentials(recorded_api, closing):
+async def test_rejected_token_logs_in_again_with_the_stored_credentials(recorded_api, closing, wait_until):
     api, url = recorded_api
     client = ApiClient(url)
     closing(client)

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer, reactor, task
 
 from desktop.client import ApiClient, ApiError
 from desktop.viewmodels.desktop import DesktopModel
-
-
-def wait_until(predicate, timeout: float = 5.0) -> defer.Deferred:
-    async def go():
-        deadline = reactor.seconds() + timeout
-        while not predicate():
-            if reactor.seconds() > deadline:
-                raise AssertionError("condition not reached in time")
-            await task.deferLater(reactor, 0.01, lambda: None)
-
-    return defer.ensureDeferred(go())
 
 
 @pytest.fixture
@@ -74,7 +62,7 @@ async def test_wrong_password_is_reported_as_one_line(recorded_api, desktops):
 
 
 @pytest_twisted.ensureDeferred
-async def test_incoming_call_pops_notifies_and_is_answered(recorded_api, desktops):
+async def test_incoming_call_pops_notifies_and_is_answered(recorded_api, desktops, wait_until):
     api, url = recorded_api
     model = desktops(url)
     await model.login("1001", "secret", "2001")
@@ -91,7 +79,7 @@ async def test_incoming_call_pops_notifies_and_is_answered(recorded_api, desktop
 
 
 @pytest_twisted.ensureDeferred
-async def test_note_disposition_customer_save_and_ticket(recorded_api, desktops):
+async def test_note_disposition_customer_save_and_ticket(recorded_api, desktops, wait_until):
     api, url = recorded_api
     model = desktops(url)
     await model.login("1001", "secret", "2001")
@@ -114,7 +102,7 @@ async def test_note_disposition_customer_save_and_ticket(recorded_api, desktops)
 
 
 @pytest_twisted.ensureDeferred
-async def test_saving_an_empty_name_is_refused_and_the_edit_kept(recorded_api, desktops):
+async def test_saving_an_empty_name_is_refused_and_the_edit_kept(recorded_api, desktops, wait_until):
     api, url = recorded_api
     model = desktops(url)
     await model.login("1001", "secret", "2001")
@@ -127,7 +115,7 @@ async def test_saving_an_empty_name_is_refused_and_the_edit_kept(recorded_api, d
 
 
 @pytest_twisted.ensureDeferred
-async def test_consult_then_transfer_completes_the_pair(recorded_api, desktops):
+async def test_consult_then_transfer_completes_the_pair(recorded_api, desktops, wait_until):
     api, url = recorded_api
     model = desktops(url)
     await model.login("1001", "secret", "2001")
@@ -160,7 +148,7 @@ async def test_actions_without_a_call_fail_clearly(recorded_api, desktops):
 
 
 @pytest_twisted.ensureDeferred
-async def test_state_changes_come_back_on_the_stream(recorded_api, desktops):
+async def test_state_changes_come_back_on_the_stream(recorded_api, desktops, wait_until):
     _, url = recorded_api
     model = desktops(url)
     await model.login("1001", "secret", "2001")
@@ -173,7 +161,7 @@ async def test_state_changes_come_back_on_the_stream(recorded_api, desktops):
 
 
 @pytest_twisted.ensureDeferred
-async def test_reconnect_restores_calls_and_rebuilds_the_pop(recorded_api, desktops):
+async def test_reconnect_restores_calls_and_rebuilds_the_pop(recorded_api, desktops, wait_until):
     api, url = recorded_api
     model = desktops(url)
     await model.login("1001", "secret", "2001")
@@ -205,7 +193,7 @@ async def test_server_without_hello_is_restored_over_rest(recorded_api, desktops
 
 
 @pytest_twisted.ensureDeferred
-async def test_supervisor_loads_agents_and_queues_and_follows_agent_state(recorded_api, desktops):
+async def test_supervisor_loads_agents_and_queues_and_follows_agent_state(recorded_api, desktops, wait_until):
     api, url = recorded_api
     model = desktops(url)
     await model.login("sup", "secret")
