@@ -462,6 +462,8 @@ class Model:
         self._take_info(result, event)
         result.log(event.time, event.event, event.device, None)
         self._notify(CALL_CREATED if created else CALL_UPDATED, result)
+        if not result.connections:
+            self._end(result, event.time, event.cause)
         return result
 
     def _absorb(self, result: Call, old: Call) -> None:
@@ -488,10 +490,11 @@ class Model:
             result.answered, result.answered_by = old.answered, old.answered_by
         result.started = first.started
         result.link = result.link or old.link
-        ceased = [*old.aliases, old.call_id]
+        ceased = [call_id for call_id in (*old.aliases, old.call_id) if call_id != new_id]
         result.aliases = [*ceased, *result.aliases] if first is old else [*result.aliases, *ceased]
         for call_id in ceased:
-            self.aliases[call_id] = new_id
+            if call_id == old.call_id or self.aliases.get(call_id) == old.call_id:
+                self.aliases[call_id] = new_id
         del self.calls[old.call_id]
 
     def _pick_ani(self, first: str | None, second: str | None) -> str | None:
