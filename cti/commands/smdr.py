@@ -75,56 +75,42 @@ def _render(record: CallRecord, as_json: bool) -> str:
 def _listen(args: Any) -> int:
     from twisted.internet import reactor
 
-    from drivers.serial.smdr.receiver import SmdrReceiver
-    from drivers.serial.transport import open_link, parse_link_url
+    from drivers.serial.smdr.listener import SmdrListener
 
-    try:
-        address = parse_link_url(args.url)
-    except ValueError as exc:
-        raise CLIError(str(exc), 2) from None
-    outcome: dict[str, str] = {}
     seen = [0]
+    outcome: dict[str, str] = {}
 
     def sink(record: CallRecord) -> None:
         print(_render(record, args.json), flush=True)
         seen[0] += 1
         if args.count and seen[0] >= args.count:
-            stop()
+            finish("done")
 
     def warn(message: str) -> None:
         print(f"cti smdr: warning: {message}", file=sys.stderr, flush=True)
 
-    def stop() -> None:
+    def finish(why: str) -> None:
+        outcome.setdefault("why", why)
+        listener.stop().addBoth(lambda _: reactor.stop() if reactor.running else None)
+
+    def closed(why: str) -> None:
+        outcome.setdefault("why", why)
         if reactor.running:
             reactor.stop()
 
-    class Receiver(SmdrReceiver):
-        def connectionLost(self, reason: object = None) -> None:
-            super().connectionLost(reason)
-            if not outcome and not (args.count and seen[0] >= args.count):
-                outcome["error"] = f"link {address.describe()} closed"
-            stop()
-
-    format = address.options.get("format", args.format)
-    if format not in FORMAT_CHOICES:
-        raise CLIError(f"unknown SMDR format {format!r}", 2)
-    receiver = Receiver(sink, format, warn)
-
-    def failed(reason: Any) -> None:
-        outcome["error"] = f"cannot connect to {address.describe()}: {reason.getErrorMessage()}"
-        stop()
-
-    def started() -> None:
-        open_link(address, receiver, reactor).addErrback(failed)
-
-    reactor.callWhenRunning(started)
-    def time_up() -> None:
-        outcome["done"] = "time up"
-        stop()
-
+    try:
+        listener = SmdrListener(
+            args.url, sink, format=None if args.format == AUTO else args.format, warn=warn,
+            reactor=reactor, reconnect_delay=None,
+        )
+    except ValueError as exc:
+        raise CLIError(str(exc), 2) from None
+    listener.closed.addCallback(closed)
+    reactor.callWhenRunning(listener.start)
     if args.seconds:
-        reactor.callLater(args.seconds, time_up)
+        reactor.callLater(args.seconds, finish, "done")
     reactor.run()
-    if "error" in outcome:
-        raise CLIError(outcome["error"])
+    why = outcome.get("why", "done")
+    if why not in ("done", "stopped"):
+        raise CLIError(why)
     return 0

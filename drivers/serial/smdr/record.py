@@ -8,7 +8,9 @@ local time as printed (conversion to UTC happens when stored, with the link's ti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 IN = "in"
 OUT = "out"
@@ -39,6 +41,15 @@ class CallRecord:
     raw: str
     extra: dict[str, Any] = field(default_factory=dict)
     """Format-specific fields (account code, DDI, call id, ...), output beside the pinned ones."""
+
+    def start_utc(self, timezone: str) -> datetime | None:
+        """The start as a naive UTC datetime (how db/ stores times), from the PBX's local time
+        in `timezone` (the link's IANA zone, e.g. "Europe/Berlin"). In the repeated hour of a
+        DST change the PBX's printout is ambiguous; the first occurrence is taken."""
+        if self.start is None:
+            return None
+        local = datetime.fromisoformat(self.start).replace(tzinfo=ZoneInfo(timezone))
+        return local.astimezone(UTC).replace(tzinfo=None)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -278,3 +278,25 @@ def test_bad_urls_are_refused_with_the_reason(url):
 def test_unknown_dialect_is_refused():
     with pytest.raises(ValueError, match="unknown serial link dialect"):
         SerialDriver("x", "serial:///dev/ttyS0?dialect=meridian", clock=Clock())
+
+
+@pytest_twisted.inlineCallbacks
+def test_frame_cut_by_a_pulled_cable_is_dropped_and_its_retransmission_gets_through(pty_link):
+    driver, pbx, events, _ = pty_link
+    driver.start()
+    yield events.next(ev.LINK_UP)
+    whole = pbx.send("EANS;C=4711;D=1001;A=01701234567;B=1001")
+    pbx.acks.clear()
+    pbx.last_sent = b""
+    yield settle()
+    cut = b"\x021EREL;C=4711;D=10"  # the cable goes mid-frame; the PBX starts over
+    pbx.write(cut)
+    yield settle()
+    pbx.next_seq = 1
+    pbx.send("EREL;C=4711;D=1001")
+    cleared = yield events.next(ev.CONNECTION_CLEARED)
+    established = yield events.next(ev.ESTABLISHED)
+    assert (established.call_id, cleared.call_id, cleared.device) == ("4711", "4711", "1001")
+    yield settle()
+    assert pbx.naks == 1 and pbx.acks[-1] == b"\x061"
+    assert whole.startswith(b"\x020EANS")

@@ -232,3 +232,9 @@ def test_bad_line_in_the_middle_is_reported_with_its_number_and_the_rest_is_read
     errors = [(number, str(item)) for number, item in out if isinstance(item, SmdrParseError)]
     assert [number for number, _ in errors] == [4]
     assert len([item for _, item in out if not isinstance(item, SmdrParseError)]) == 27
+
+
+def test_start_converts_to_utc_with_the_links_timezone():
+    record = records("siemens-hipath-serial.txt")[0]
+    assert record.start_utc("Europe/Berlin").isoformat() == "2019-04-10T21:19:06"
+    assert record.start_utc("UTC").isoformat() == "2019-04-10T23:19:06"
