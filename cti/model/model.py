@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -156,12 +157,20 @@ class Model:
     `history_size` bounds the finished calls kept in `history`. `is_internal` tells the
     model's own numbers from outside ones (for ANI across transfers); by default a number is
     internal when it is a monitored device.
+
+    When the last monitored device leaves a call that still has other parties, no monitor will
+    report the rest of it (an agent hung up on an outside caller; a call transferred or
+    diverted to an unmonitored number), so the call ends then. The end is settled
+    `unobserved_grace` seconds of event time later, because a switch may clear one device
+    before the next one reports (a pickup, a queue handing over by clearing): a monitored
+    device rejoining within the grace keeps the call alive, with its data.
     """
 
     def __init__(
         self,
         history_size: int = 10_000,
         is_internal: Callable[[str], bool] | None = None,
+        unobserved_grace: float = 2.0,
     ) -> None:
         self.calls: dict[str, Call] = {}
         self.aliases: dict[str, str] = {}
@@ -174,6 +183,10 @@ class Model:
         self.ignored = 0
         self._is_internal = is_internal
         self._monitors: set[str] = set()
+        self.unobserved_grace = unobserved_grace
+        self._unobserved: dict[str, tuple[Call, float]] = {}
+        """Calls the last monitored device left: call ID -> (call, when it left)."""
+        self._unobserved_due = math.inf
         self._call_listeners: tuple[CallListener, ...] = ()
         self._device_listeners: tuple[DeviceListener, ...] = ()
         handlers: dict[str, Callable[[Event], Call | None]] = dict.fromkeys(
@@ -208,6 +221,8 @@ class Model:
         calls, missing fields are counted in `ignored` and otherwise skipped.
         """
         self.events += 1
+        if event.time >= self._unobserved_due:
+            self._settle_unobserved(event.time)
         monitor = event.monitor
         if monitor is not None and monitor not in self._monitors:
             self._mark_monitored(monitor, event.link)
@@ -218,6 +233,11 @@ class Model:
         return handler(event)
 
     # -- reading --------------------------------------------------------------------------
+
+    @property
+    def handled_events(self) -> frozenset[str]:
+        """The event names `apply` acts on (IGNORED_EVENTS are left alone on purpose)."""
+        return frozenset(self._handlers)
 
     def find_call(self, call_id: str) -> Call | None:
         """The live call with this ID, or the one an old ID was merged into."""
@@ -281,6 +301,7 @@ class Model:
 
     def end_stale_calls(self, time: float, link: str | None = None) -> list[Call]:
         """End the calls still marked stale once every device of a link has been snapshot."""
+        self._settle_unobserved(time)
         stale = [c for c in self.calls.values() if c.stale and (link is None or c.link == link)]
         for call in stale:
             self._end(call, time, "resync")
@@ -289,9 +310,11 @@ class Model:
     def sweep(self, now: float, max_idle: float) -> list[Call]:
         """End calls no monitored device is on that have had no event for `max_idle` seconds.
 
-        Such a call (transferred to an outside number, diverted to an unmonitored device) gets
-        no further events, so nothing else would ever end it.
+        Such a call gets no further events, so nothing else would ever end it: a call seen only
+        as far ends, or one whose monitored devices left while no event followed to settle it
+        (those end here once their grace has passed, whatever `max_idle`).
         """
+        ended = self._settle_unobserved(now)
         limit = now - max_idle
         idle = [
             call for call in self.calls.values()
@@ -299,7 +322,7 @@ class Model:
         ]
         for call in idle:
             self._end(call, now, "idle")
-        return idle
+        return ended + idle
 
     # -- listeners --------------------------------------------------------------------------
 
@@ -372,9 +395,10 @@ class Model:
         changed = self._take_info(call, event)
         device = event.device
         if device is not None and self._drop(call, device, event.time, event.event):
-            if not call.connections or (device in self._monitors and not self._observable(call)):
+            if not call.connections:
                 self._end(call, event.time, event.cause)
                 return call
+            self._check_observed(call, device, event.time)
             changed = True
         if changed:
             self._notify(CALL_UPDATED, call)
@@ -395,6 +419,7 @@ class Model:
             return self._ignore()
         changed = self._take_info(call, event)
         if event.device is not None and self._drop(call, event.device, event.time, event.event):
+            self._check_observed(call, event.device, event.time)
             changed = True
         if changed:
             self._notify(CALL_UPDATED, call)
@@ -464,6 +489,8 @@ class Model:
         self._notify(CALL_CREATED if created else CALL_UPDATED, result)
         if not result.connections:
             self._end(result, event.time, event.cause)
+        elif event.device is not None:
+            self._check_observed(result, event.device, event.time)
         return result
 
     def _absorb(self, result: Call, old: Call) -> None:
@@ -479,8 +506,9 @@ class Model:
         result.parties = {**first.parties, **second.parties}
         result.calling = first.calling or second.calling
         result.called = first.called or second.called
-        result.ani = self._pick_ani(first.ani, second.ani)
-        result.dnis = first.dnis or second.dnis
+        caller, other = (second, first) if self._outside_later(first, second) else (first, second)
+        result.ani = caller.ani or other.ani
+        result.dnis = caller.dnis or other.dnis
         result.data = {**first.data, **second.data}
         result.notes = sorted(first.notes + second.notes, key=_note_time)
         result.digits = {**first.digits, **second.digits}
@@ -497,13 +525,11 @@ class Model:
                 self.aliases[call_id] = new_id
         del self.calls[old.call_id]
 
-    def _pick_ani(self, first: str | None, second: str | None) -> str | None:
-        """The earlier call's caller, unless only the later one came from outside."""
-        if first is None or second is None:
-            return first or second
-        if self._internal(first) and not self._internal(second):
-            return second
-        return first
+    def _outside_later(self, first: Call, second: Call) -> bool:
+        """Whether only the later call came from outside: then its ANI and DNIS win."""
+        if first.ani is None or second.ani is None:
+            return False
+        return self._internal(first.ani) and not self._internal(second.ani)
 
     # -- resynchronisation ------------------------------------------------------------------
 
@@ -697,6 +723,27 @@ class Model:
                 del self.aliases[alias]
         self.history.append(call.record())
         self._notify(CALL_ENDED, call)
+
+    def _check_observed(self, call: Call, left: str, time: float) -> None:
+        """After `left` left the call: was it the last monitored device on it?"""
+        if left in self._monitors and not self._observable(call):
+            self._unobserved[call.call_id] = (call, time)
+            self._unobserved_due = min(self._unobserved_due, time + self.unobserved_grace)
+
+    def _settle_unobserved(self, now: float) -> list[Call]:
+        ended: list[Call] = []
+        due = math.inf
+        for call_id, (call, left) in list(self._unobserved.items()):
+            if self.calls.get(call.call_id) is not call or self._observable(call):
+                del self._unobserved[call_id]  # ended, merged, or watched again
+            elif left + self.unobserved_grace <= now:
+                del self._unobserved[call_id]
+                self._end(call, left, "unobserved")
+                ended.append(call)
+            else:
+                due = min(due, left + self.unobserved_grace)
+        self._unobserved_due = due
+        return ended
 
     def _observable(self, call: Call) -> bool:
         """Whether a monitored device is still on the call, so its end will be reported."""

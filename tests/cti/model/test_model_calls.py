@@ -216,3 +216,38 @@ def test_call_json_view_has_the_api_fields(model, switch):
     assert view["ended"] is None
     view["data"]["order"] = 99
     assert call.data == {"order": 17}, "the view is a copy"
+
+
+def test_every_event_name_of_the_contract_is_handled_or_deliberately_ignored(model):
+    import cti.events as vocabulary
+    from cti.model import IGNORED_EVENTS
+
+    names = {
+        value for key, value in vars(vocabulary).items()
+        if key.isupper() and isinstance(value, str) and key not in {
+            "NULL", "INITIATED", "ALERTING", "CONNECTED", "HOLD", "QUEUED_STATE", "FAIL"}
+    }
+    assert names >= vocabulary.CALL_EVENTS | vocabulary.AGENT_EVENTS | vocabulary.DEVICE_EVENTS
+    assert names - model.handled_events == IGNORED_EVENTS
+    assert not model.handled_events & IGNORED_EVENTS
+
+
+def test_ani_prefers_the_outside_caller_when_the_consultation_was_seen_first():
+    from cti.events import TRANSFERRED, Party
+    from cti.model import Model
+
+    model = Model(is_internal=lambda number: len(number) == 4)
+    model.apply(Event(ESTABLISHED, T0 + 1, "B", "1002", calling="1001", called="1002"))
+    model.apply(Event(ESTABLISHED, T0 + 2, "A", "1001", calling="5551234", called="800"))
+    call = model.apply(Event(TRANSFERRED, T0 + 3, "C", "1001", old_call_ids=("A", "B"),
+                             parties=(Party("C", "5551234"), Party("C", "1002"))))
+    assert (call.ani, call.dnis) == ("5551234", "800")
+    assert call.calling == "1001" and call.started == T0 + 1
+
+
+def test_ani_upgrades_from_an_inside_number_to_the_outside_one(model):
+    model.mark_monitored(["1001"])
+    model.apply(Event(DELIVERED, T0, "7", "1002", calling="1001"))
+    call = model.apply(Event(ESTABLISHED, T0 + 1, "7", "1002", calling="1001",
+                             network_calling="+4989555"))
+    assert call.ani == "+4989555" and call.calling == "1001"

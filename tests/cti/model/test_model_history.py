@@ -6,7 +6,17 @@ import logging
 
 import pytest
 
-from cti.events import CALL_CLEARED, CONNECTION_CLEARED, DELIVERED, ESTABLISHED
+from cti.events import (
+    ALERTING,
+    CALL_CLEARED,
+    CONNECTED,
+    CONNECTION_CLEARED,
+    DELIVERED,
+    ESTABLISHED,
+    HELD,
+    TRANSFERRED,
+    Party,
+)
 from cti.model import CallHistory, Model, UnknownCall
 
 T0 = 1_700_000_000.0  # the test switch's clock starts here (conftest.Switch)
@@ -51,12 +61,42 @@ def test_a_call_ends_when_its_last_connection_clears_without_call_cleared(model,
     assert model.calls == {} and model.history.find("7").ended == T0 + 3
 
 
-def test_a_call_ends_when_the_last_monitored_device_leaves(model, switch):
+def test_a_call_ends_when_the_last_monitored_device_leaves(model, switch, changes):
     model.mark_monitored(["1001"])
     switch.send(DELIVERED, "7", "1001", calling="5551234")
     switch.send(ESTABLISHED, "7", "1001", calling="5551234")
     switch.send(CONNECTION_CLEARED, "7", "1001")
-    assert model.calls == {}, "no monitor is left to report the rest of the call"
+    assert "7" in model.calls, "settled after a grace, in event time"
+    switch.send(DELIVERED, "8", "1001", calling="5559999")
+    assert "7" in model.calls
+    switch.send(ESTABLISHED, "8", "1001", calling="5559999")
+    assert "7" not in model.calls, "no monitor is left to report the rest of the call"
+    record = model.history.find("7")
+    assert record.ended == T0 + 3 and record.cause == "unobserved"
+    assert ("ended", "7") in changes
+
+
+def test_a_monitored_device_taking_over_within_the_grace_keeps_the_call(model, switch):
+    model.mark_monitored(["1001", "1005"])
+    switch.send(DELIVERED, "7", "1001", calling="5551234", data={"order": 5})
+    switch.send(CONNECTION_CLEARED, "7", "1001")            # group pickup by 1005
+    switch.send(ESTABLISHED, "7", "1005", calling="5551234")
+    switch.time += 60
+    switch.send(HELD, "7", "1005")
+    call = model.find_call("7")
+    assert call.data == {"order": 5} and call.answered_by == "1005"
+    assert model.history.total == 0
+
+
+def test_a_call_transferred_to_an_outside_number_ends_when_the_grace_has_passed(model, switch):
+    model.mark_monitored(["1001"])
+    switch.send(DELIVERED, "7", "1001", calling="5551234")
+    switch.send(ESTABLISHED, "7", "1001", calling="5551234")
+    switch.send(TRANSFERRED, "7", "1001", old_call_ids=("7",),
+                parties=(Party("7", "5551234", CONNECTED), Party("7", "0301234", ALERTING)))
+    assert model.sweep(T0 + 3.5, max_idle=3600) == []
+    assert [c.call_id for c in model.sweep(T0 + 6, max_idle=3600)] == ["7"]
+    assert model.history.find("7").ended == T0 + 3
 
 
 def test_attach_data_merges_and_rejects_bad_input(model, switch):
