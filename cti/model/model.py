@@ -450,9 +450,7 @@ class Model:
         for old_id in olds:
             if old_id == result_id:
                 continue
-            call = self.calls.get(old_id)
-            if call is None and self.aliases.get(old_id, result_id) != result_id:
-                call = self.calls.get(self.aliases[old_id])
+            call = self.find_call(old_id)
             if call is not None and call is not result and call not in merging:
                 merging.append(call)
         gone = [old_id for old_id in olds if old_id != result_id]
