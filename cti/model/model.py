@@ -138,6 +138,14 @@ _FORWARDING_TYPES = {
     "forwardnoans": "no_answer",
     "forwardnoanswer": "no_answer",
 }
+# Extra fields drivers put in Event.data that describe the event, not the call: they stay out
+# of the call's attached data (which the screen-pop shows and transfers carry along).
+_EVENT_DETAILS = frozenset({
+    "number_queued", "transferred_to", "added_party", "new_destination", "network_interface",
+    "associated_calling", "associated_called", "agent_mode", "pending_agent_state",
+    "do_not_disturb", "forwarding_type", "forward_status", "forward_to", "route_register_id",
+    "route_used", "error",
+})
 _TRUE = frozenset({"true", "on", "1", "yes", "active"})
 _FALSE = frozenset({"false", "off", "0", "no", "inactive"})
 _MISSING = object()
@@ -616,7 +624,8 @@ class Model:
             changed = dev.in_service != on
             dev.in_service = on
         else:
-            on = _flag(event)
+            data = event.data
+            on = _flag(event, "do_not_disturb" if name == DO_NOT_DISTURB else "forward_status")
             if on is None:
                 return self._ignore()
             dev = self._device(device, event.link)
@@ -624,8 +633,8 @@ class Model:
                 changed = dev.do_not_disturb != on
                 dev.do_not_disturb = on
             else:
-                kind = _forwarding_type(event.data.get("type"))
-                to = event.data.get("to") or event.called
+                kind = _forwarding_type(data.get("forwarding_type", data.get("type")))
+                to = data.get("forward_to") or data.get("to") or event.called
                 if on:
                     changed = dev.forwarding.get(kind, _MISSING) != to
                     dev.forwarding[kind] = to
@@ -671,7 +680,7 @@ class Model:
         if event.data:
             data = call.data
             for key, value in event.data.items():
-                if data.get(key, _MISSING) != value:
+                if key not in _EVENT_DETAILS and data.get(key, _MISSING) != value:
                     data[key] = value
                     changed = True
         if call.link is None and event.link is not None:
@@ -786,9 +795,11 @@ class Model:
                 log.exception("device listener %r failed on %s %s", listener, kind, device.device)
 
 
-def _flag(event: Event) -> bool | None:
-    """The on/off of a device-feature event: data["on"], else the event's state."""
-    value = event.data.get("on", event.state)
+def _flag(event: Event, key: str) -> bool | None:
+    """The on/off of a device-feature event, as the CSTA codec (data[key], text) or the
+    simulator (data["on"], bool) gives it, else the event's state."""
+    data = event.data
+    value = data.get(key, data.get("on", event.state))
     if isinstance(value, bool):
         return value
     if isinstance(value, str):

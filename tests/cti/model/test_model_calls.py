@@ -195,9 +195,16 @@ def test_digits_and_call_information_are_kept_on_the_call(model, switch):
 
 
 def test_user_data_from_the_switch_merges_into_the_call(model, switch):
-    switch.send(DELIVERED, "7", "1001", calling="5551234", data={"correlator": "abc"})
-    call = switch.send(ESTABLISHED, "7", "1001", calling="5551234", data={"uui": "x"})
-    assert call.data == {"correlator": "abc", "uui": "x"}
+    switch.send(DELIVERED, "7", "1001", calling="5551234", data={"correlator_data": "abc"})
+    call = switch.send(ESTABLISHED, "7", "1001", calling="5551234", data={"user_data": "x"})
+    assert call.data == {"correlator_data": "abc", "user_data": "x"}
+
+
+def test_event_details_in_the_data_field_are_not_call_data(model, switch):
+    call = switch.send(QUEUED, "7", "800", calling="5551234",
+                       data={"number_queued": "3", "call_linkage": {"globalCallID": "G1"}})
+    switch.send(DIVERTED, "7", "800", data={"new_destination": "1001"})
+    assert call.data == {"call_linkage": {"globalCallID": "G1"}}
 
 
 def test_call_json_view_has_the_api_fields(model, switch):

@@ -79,24 +79,34 @@ def test_agent_event_without_agent_id_keeps_the_known_one(model, switch):
 
 
 def test_do_not_disturb_on_and_off(model, switch):
-    switch.send(DO_NOT_DISTURB, None, "1001", data={"on": True})
+    switch.send(DO_NOT_DISTURB, None, "1001", data={"do_not_disturb": "true"})
     assert model.device("1001").do_not_disturb
-    switch.send(DO_NOT_DISTURB, None, "1001", state="off")
+    switch.send(DO_NOT_DISTURB, None, "1001", data={"on": False})
     assert model.device("1001") is None, "a device with nothing to remember is forgotten"
-    assert switch.send(DO_NOT_DISTURB, None, "1001") is None
-    assert model.ignored == 1, "on or off unknown: ignored"
+    switch.send(DO_NOT_DISTURB, None, "1001", state="on")
+    assert model.device("1001").do_not_disturb
+    assert switch.send(DO_NOT_DISTURB, None, "1001", data={"do_not_disturb": "maybe"}) is None
+    assert model.device("1001").do_not_disturb and model.ignored == 1, "unknown: ignored"
 
 
-def test_forwarding_by_type(model, switch):
-    switch.send(FORWARDING, None, "1001", data={"on": True, "type": "forwardImmediate",
-                                                "to": "1002"})
-    switch.send(FORWARDING, None, "1001", data={"on": "true", "type": "no_answer"},
-                called="8000")
+def test_forwarding_by_type_as_the_csta_codec_reports_it(model, switch):
+    switch.send(FORWARDING, None, "1001", data={
+        "forward_status": "true", "forwarding_type": "forwardImmediate", "forward_to": "1002"})
+    switch.send(FORWARDING, None, "1001", data={
+        "forward_status": "true", "forwarding_type": "forwardNoAns", "forward_to": "8000"})
     dev = model.device("1001")
     assert dev.forwarding == {"immediate": "1002", "no_answer": "8000"}
-    switch.send(FORWARDING, None, "1001", data={"on": False, "type": "forwardImmediate"})
+    switch.send(FORWARDING, None, "1001", data={
+        "forward_status": "false", "forwarding_type": "forwardImmediate"})
     assert dev.forwarding == {"no_answer": "8000"}
     assert dev.to_dict()["forwarding"] == [{"type": "no_answer", "to": "8000"}]
+
+
+def test_forwarding_as_the_simulator_reports_it(model, switch):
+    switch.send(FORWARDING, None, "1001", data={"type": "forwardBusy", "on": True, "to": "1009"})
+    assert model.device("1001").forwarding == {"busy": "1009"}
+    switch.send(FORWARDING, None, "1001", data={"type": "forwardBusy", "on": False, "to": None})
+    assert model.device("1001") is None
 
 
 def test_out_of_service_and_back(model, switch):
