@@ -28,12 +28,14 @@ class Connection:
     """One device's part in one call; shared by the call and the device's index.
 
     It holds no call ID on purpose: when a transfer or conference gives the call a new ID, the
-    connection object moves unchanged.
+    connection object moves unchanged. `inferred` marks a state the switch did not report for
+    this device itself (a transfer's party list, a calling number).
     """
 
     device: str
     state: str
     since: float
+    inferred: bool = False
 
 
 class Step(NamedTuple):

@@ -102,6 +102,8 @@ _NOTHING = frozenset()
 # What a connection event does to the device it is about: the state it leaves the device in
 # (None: whatever state the switch reported, if any) and the states it must not override,
 # because a connection never goes back from them (a late delivered must not un-answer a call).
+# Connections the model only inferred (a transfer's party list, where ECMA gives no state; a
+# calling number) take any state the device's own events report.
 _CONNECTION_EVENTS: dict[str, tuple[str | None, frozenset[str]]] = {
     SERVICE_INITIATED: (INITIATED, frozenset({ALERTING, CONNECTED, HOLD, QUEUED_STATE, FAIL})),
     ORIGINATED: (CONNECTED, frozenset({HOLD})),
@@ -377,7 +379,7 @@ class Model:
                 if (conn is None and calling not in call.parties) or (
                     conn is not None and conn.state == INITIATED
                 ):
-                    if self._set_state(call, calling, CONNECTED, event, _CALLING_KEEP):
+                    if self._set_state(call, calling, CONNECTED, event, _CALLING_KEEP, True):
                         changed = True
         state, keep = _CONNECTION_EVENTS[name]
         if state is None:
@@ -486,7 +488,7 @@ class Model:
                 self._drop(result, device, event.time, event.event)
             else:
                 state = party.state if party.state in _LIVE_STATES else CONNECTED
-                self._set_state(result, device, state, event)
+                self._set_state(result, device, state, event, inferred=True)
         leaving = event.device if event.event == TRANSFERRED else None
         if leaving is not None and leaving not in listed:
             self._drop(result, leaving, event.time, event.event)
@@ -688,11 +690,14 @@ class Model:
         return changed
 
     def _set_state(
-        self, call: Call, device: str, state: str, event: Event, keep: frozenset[str] = _NOTHING
+        self, call: Call, device: str, state: str, event: Event,
+        keep: frozenset[str] = _NOTHING, inferred: bool = False,
     ) -> bool:
+        """Put `device`'s connection in `state` unless it is in one of `keep` (and was
+        reported by the device's own events, not inferred); True when something changed."""
         conn = call.connections.get(device)
         if conn is None:
-            conn = Connection(device, state, event.time)
+            conn = Connection(device, state, event.time, inferred)
             call.connections[device] = conn
             if device not in call.parties:
                 call.parties[device] = None
@@ -700,11 +705,15 @@ class Model:
             if dev is None:
                 dev = self._device(device, event.link)
             dev.connections[call.call_id] = conn
-        elif conn.state == state or conn.state in keep:
+        elif conn.state == state:
+            conn.inferred = conn.inferred and inferred
+            return False
+        elif conn.state in keep and not conn.inferred:
             return False
         else:
             conn.state = state
             conn.since = event.time
+            conn.inferred = inferred
         call.log(event.time, event.event, device, state)
         return True
 

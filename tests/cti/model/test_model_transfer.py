@@ -215,3 +215,18 @@ def test_a_chain_of_transfers_keeps_every_old_id(model, switch):
     assert call.ani == "5551234" and call.dnis == "800" and call.data["account"] == "K-17"
     assert parties(call) == {"5551234": CONNECTED, "1003": CONNECTED}
     assert HOLD not in {s.state for s in call.steps if s.call_id == "G"}
+
+
+def test_single_step_transfer_as_the_csta_codec_reports_it(model, switch):
+    """ECMA gives no states in a transfer's connection list; the codec says connected."""
+    switch.send(DELIVERED, "A", "1001", calling="5551234", called="800")
+    switch.send(ESTABLISHED, "A", "1001", calling="5551234", called="800")
+    call = switch.send(
+        TRANSFERRED, "E", "1001", old_call_ids=("A",),
+        parties=(Party("E", "5551234", CONNECTED), Party("E", "1002", CONNECTED)),
+    )
+    switch.send(DELIVERED, "E", "1002", calling="5551234", called="1002")
+    assert parties(call) == {"5551234": CONNECTED, "1002": ALERTING}
+    switch.send(ESTABLISHED, "E", "1002", calling="5551234", called="1002")
+    switch.send(DELIVERED, "E", "1002", calling="5551234", called="1002")
+    assert parties(call) == {"5551234": CONNECTED, "1002": CONNECTED}
