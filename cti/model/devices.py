@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cti.events import iso_time
+from cti.events import BACK_IN_SERVICE, DO_NOT_DISTURB, OUT_OF_SERVICE, Event, iso_time
 from cti.model.calls import Connection
 
 LOGGED_ON = "logged_on"
@@ -82,3 +82,70 @@ class Device:
             "agent": self.agent.to_dict() if self.agent else None,
             "link": self.link,
         }
+
+
+_FORWARDING_TYPES = {
+    "immediate": "immediate",
+    "forwardimmediate": "immediate",
+    "busy": "busy",
+    "forwardbusy": "busy",
+    "noanswer": "no_answer",
+    "noans": "no_answer",
+    "forwardnoans": "no_answer",
+    "forwardnoanswer": "no_answer",
+}
+_TRUE = frozenset({"true", "on", "1", "yes", "active"})
+_FALSE = frozenset({"false", "off", "0", "no", "inactive"})
+_MISSING = object()
+
+
+def apply_feature(dev: Device, event: Event) -> bool | None:
+    """Apply a do_not_disturb / forwarding / out_of_service / back_in_service event.
+
+    True when the device changed, False when it already was so, None when the event does not
+    say whether the feature went on or off (then nothing changes).
+    """
+    name = event.event
+    if name == OUT_OF_SERVICE or name == BACK_IN_SERVICE:
+        on = name == BACK_IN_SERVICE
+        changed = dev.in_service != on
+        dev.in_service = on
+        return changed
+    data = event.data
+    on = _flag(event, "do_not_disturb" if name == DO_NOT_DISTURB else "forward_status")
+    if on is None:
+        return None
+    if name == DO_NOT_DISTURB:
+        changed = dev.do_not_disturb != on
+        dev.do_not_disturb = on
+        return changed
+    kind = _forwarding_type(data.get("forwarding_type", data.get("type")))
+    if on:
+        to = data.get("forward_to") or data.get("to") or event.called
+        changed = dev.forwarding.get(kind, _MISSING) != to
+        dev.forwarding[kind] = to
+        return changed
+    return dev.forwarding.pop(kind, _MISSING) is not _MISSING
+
+
+def _flag(event: Event, key: str) -> bool | None:
+    """On or off, as the CSTA codec (data[key], text) or the simulator (data["on"], a bool)
+    gives it, else the event's state."""
+    data = event.data
+    value = data.get(key, data.get("on", event.state))
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    return None
+
+
+def _forwarding_type(raw: object) -> str:
+    """ECMA's forwardImmediate / forwardBusy / forwardNoAns as immediate / busy / no_answer."""
+    if not isinstance(raw, str) or not raw:
+        return "immediate"
+    return _FORWARDING_TYPES.get(raw.replace("_", "").replace("-", "").lower(), raw)

@@ -75,6 +75,7 @@ from cti.model.devices import (
     WORKING_AFTER_CALL,
     AgentState,
     Device,
+    apply_feature,
 )
 from cti.model.history import CallHistory
 
@@ -130,16 +131,6 @@ _AGENT_EVENTS = {
     AGENT_BUSY: BUSY,
     AGENT_LOGGED_OFF: LOGGED_OFF,
 }
-_FORWARDING_TYPES = {
-    "immediate": "immediate",
-    "forwardimmediate": "immediate",
-    "busy": "busy",
-    "forwardbusy": "busy",
-    "noanswer": "no_answer",
-    "noans": "no_answer",
-    "forwardnoans": "no_answer",
-    "forwardnoanswer": "no_answer",
-}
 # Extra fields drivers put in Event.data that describe the event, not the call: they stay out
 # of the call's attached data (which the screen-pop shows and transfers carry along).
 _EVENT_DETAILS = frozenset({
@@ -148,8 +139,6 @@ _EVENT_DETAILS = frozenset({
     "do_not_disturb", "forwarding_type", "forward_status", "forward_to", "route_register_id",
     "route_used", "error",
 })
-_TRUE = frozenset({"true", "on", "1", "yes", "active"})
-_FALSE = frozenset({"false", "off", "0", "no", "inactive"})
 _MISSING = object()
 
 
@@ -619,33 +608,16 @@ class Model:
         device = event.device
         if not device:
             return self._ignore()
-        name = event.event
-        if name == OUT_OF_SERVICE or name == BACK_IN_SERVICE:
-            on = name == BACK_IN_SERVICE
-            dev = self._device(device, event.link)
-            changed = dev.in_service != on
-            dev.in_service = on
+        dev = self.devices.get(device) or Device(device, link=event.link)
+        changed = apply_feature(dev, event)
+        if changed is None:
+            return self._ignore()
+        if dev.plain:
+            self.devices.pop(device, None)
         else:
-            data = event.data
-            on = _flag(event, "do_not_disturb" if name == DO_NOT_DISTURB else "forward_status")
-            if on is None:
-                return self._ignore()
-            dev = self._device(device, event.link)
-            if name == DO_NOT_DISTURB:
-                changed = dev.do_not_disturb != on
-                dev.do_not_disturb = on
-            else:
-                kind = _forwarding_type(data.get("forwarding_type", data.get("type")))
-                to = data.get("forward_to") or data.get("to") or event.called
-                if on:
-                    changed = dev.forwarding.get(kind, _MISSING) != to
-                    dev.forwarding[kind] = to
-                else:
-                    changed = dev.forwarding.pop(kind, _MISSING) is not _MISSING
+            self.devices[device] = dev
         if changed:
             self._notify_device(DEVICE_UPDATED, dev)
-        if dev.plain:
-            del self.devices[device]
         return None
 
     # -- the primitives every handler uses ------------------------------------------------
@@ -802,28 +774,6 @@ class Model:
                 listener(kind, device)
             except Exception:
                 log.exception("device listener %r failed on %s %s", listener, kind, device.device)
-
-
-def _flag(event: Event, key: str) -> bool | None:
-    """The on/off of a device-feature event, as the CSTA codec (data[key], text) or the
-    simulator (data["on"], bool) gives it, else the event's state."""
-    data = event.data
-    value = data.get(key, data.get("on", event.state))
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-    return None
-
-
-def _forwarding_type(raw: object) -> str:
-    if not isinstance(raw, str) or not raw:
-        return "immediate"
-    return _FORWARDING_TYPES.get(raw.replace("_", "").replace("-", "").lower(), raw)
 
 
 def _started(call: Call) -> float:
