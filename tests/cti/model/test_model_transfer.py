@@ -127,20 +127,22 @@ def test_transfer_without_a_party_list_still_removes_the_transferring_device(mod
     assert parties(call) == {"5551234": CONNECTED, "1002": CONNECTED}
 
 
-def test_conference_keeping_one_of_the_two_ids(model, switch):
+@pytest.mark.parametrize(("kept", "ceased"), [("A", "B"), ("B", "A")])
+def test_conference_keeping_one_of_the_two_ids(model, switch, kept, ceased):
     customer_call_with_consultation(switch, model)
     call = switch.send(
-        CONFERENCED, "A", "1001", old_call_ids=("A", "B"),
-        parties=(Party("A", "5551234", CONNECTED), Party("A", "1001", CONNECTED),
-                 Party("A", "1002", CONNECTED)),
+        CONFERENCED, kept, "1001", old_call_ids=(ceased,),
+        parties=(Party(kept, "5551234", CONNECTED), Party(kept, "1001", CONNECTED),
+                 Party(kept, "1002", CONNECTED)),
     )
-    assert set(model.calls) == {"A"} and call.aliases == ["B"]
+    assert set(model.calls) == {kept} and call.aliases == [ceased]
     assert parties(call) == {"5551234": CONNECTED, "1001": CONNECTED, "1002": CONNECTED}
     assert call.data == {"account": "K-17", "reason": "invoice", "consulted": "1002"}
-    assert [c.call_id for c in model.calls_at("1001")] == ["A"]
-    assert model.find_call("B") is call
-    switch.send(CALL_CLEARED, "B")
-    assert model.find_call("A") is call, "the ID that ceased cannot clear the conference"
+    assert (call.ani, call.dnis, call.started) == ("5551234", "800", T0 + 1)
+    assert [c.call_id for c in model.calls_at("1001")] == [kept]
+    assert model.find_call(ceased) is call
+    switch.send(CALL_CLEARED, ceased)
+    assert model.find_call(kept) is call, "the ID that ceased cannot clear the conference"
 
 
 def test_conference_into_a_new_id_keeps_the_conferencing_device(model, switch):
