@@ -53,6 +53,7 @@ ROUTE_END = "route_end"
 LINK_UP = "link_up"
 LINK_DOWN = "link_down"
 SNAPSHOT_DEVICE = "snapshot_device"
+SNAPSHOT_CALL = "snapshot_call"
 
 CALL_EVENTS = frozenset(
     {
