@@ -137,24 +137,16 @@ class QueueConfig:
         if self.sl_seconds < 0 or self.expected_aht <= 0:
             raise AcdError("sl_seconds must be >= 0 and expected_aht > 0")
 
-    def allowed_penalty(self, waited: float) -> float:
-        """The highest member penalty a caller who has waited `waited` seconds accepts."""
+    def relaxation(self, waited: float) -> tuple[float, int]:
+        """(penalty accepted after waiting `waited` seconds, index of the next step)."""
         if not self.penalty_steps:
-            return math.inf
-        allowed = 0
+            return math.inf, 0
+        allowed, step = 0, 0
         for after, penalty in self.penalty_steps:
             if after > waited:
                 break
-            allowed = penalty
-        return allowed
-
-    def next_relaxation(self, waited: float) -> float | None:
-        """Seconds-since-joining at which the accepted penalty next rises, if ever."""
-        current = self.allowed_penalty(waited)
-        for after, penalty in self.penalty_steps:
-            if after > waited and penalty > current:
-                return after
-        return None
+            allowed, step = max(allowed, penalty), step + 1
+        return allowed, step
 
     def penalty_for(self, skills: Mapping[str, int], member: MemberConfig | None) -> int | None:
         """An agent's penalty in this queue, or None when the agent does not serve it."""

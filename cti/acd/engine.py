@@ -564,6 +564,7 @@ class Engine:
         caller.seq = next(self._caller_seq)
         caller.origpos = queue.ahead_of_tail(caller.priority)
         caller.timed_out = False
+        caller.allowed, caller.step = config.relaxation(0.0)
         queue.size += 1
         self.calls[caller.call_id] = caller
         self._log(queue.name, caller.call_id, None, "ENTERQUEUE", callerid=caller.calling,
@@ -583,8 +584,8 @@ class Engine:
     def _arm(self, caller: Caller) -> None:
         """Timers of a waiting caller: next penalty relaxation and periodic announcement."""
         config = caller.queue.config
-        after = config.next_relaxation(self.now - caller.arrival)
-        if after is not None:
+        if caller.step < len(config.penalty_steps) and "relax" not in caller.timers:
+            after = config.penalty_steps[caller.step][0]
             caller.timers["relax"] = self._schedule(caller.arrival + after, "relax", caller)
         if config.announce_every is not None and "announce" not in caller.timers:
             caller.timers["announce"] = self._schedule(
@@ -594,7 +595,7 @@ class Engine:
     def _try_caller(self, caller: Caller) -> None:
         """Offer a waiting caller to the best idle agent its wait allows, if there is one."""
         queue = caller.queue
-        allowed = queue.config.allowed_penalty(self.now - caller.arrival)
+        allowed = caller.allowed
         if queue.config.strategy == "ring-all":
             agents = [
                 agent
@@ -616,18 +617,17 @@ class Engine:
         """The caller a free agent should take: highest queue weight, then priority, then the
         longest waiting, among callers whose wait allows this agent's penalty."""
         best, best_key = None, None
-        now = self.now
         for member in agent.members.values():
             queue = member.queue
             if not queue.n_waiting:
                 continue
-            config = queue.config
+            weight = queue.config.weight
             for level in queue.levels:
                 caller = queue.head(level)
                 if caller is None:
                     continue
-                if member.penalty <= config.allowed_penalty(now - caller.arrival):
-                    key = (-config.weight, -level, caller.arrival, caller.seq)
+                if member.penalty <= caller.allowed:
+                    key = (-weight, -level, caller.arrival, caller.seq)
                     if best_key is None or key < best_key:
                         best, best_key = caller, key
                     break
@@ -676,6 +676,12 @@ class Engine:
             agent.pooled = False
 
     def _rematch(self, queue: QueueState) -> None:
+        """Match waiting callers again after a rule change (their penalty steps restart from
+        the new rules at their current wait)."""
+        for caller in queue.in_order():
+            self._cancel(caller, "relax")
+            caller.allowed, caller.step = queue.config.relaxation(self.now - caller.arrival)
+            self._arm(caller)
         for caller in queue.in_order():
             if not queue.penalties or not any(len(p) for p in queue.pools.values()):
                 return
@@ -778,6 +784,12 @@ class Engine:
 
     def _on_relax(self, caller: Caller) -> None:
         caller.timers.pop("relax", None)
+        steps = caller.queue.config.penalty_steps
+        if caller.step < len(steps):
+            reached = steps[caller.step][0]
+            while caller.step < len(steps) and steps[caller.step][0] <= reached:
+                caller.allowed = max(caller.allowed, steps[caller.step][1])
+                caller.step += 1
         if caller.state == WAITING:
             self._try_caller(caller)
             if caller.state == WAITING:

@@ -101,7 +101,7 @@ class Caller:
     __slots__ = (
         "call_id", "queue", "priority", "arrival", "first_arrival", "calling", "dnis", "data",
         "seq", "origpos", "state", "token", "ringing", "offer_time", "answer_time", "agent",
-        "hold_start", "hold_total", "timers", "timed_out", "visited",
+        "hold_start", "hold_total", "timers", "timed_out", "visited", "allowed", "step",
     )
 
     def __init__(self, call_id: str, priority: int, time: float, calling: str | None,
@@ -127,6 +127,10 @@ class Caller:
         self.timers: dict[str, Timer] = {}
         self.timed_out = False
         self.visited: set[str] = set()
+        self.allowed: float = 0
+        """Highest member penalty this caller accepts now (raised by the queue's steps)."""
+        self.step = 0
+        """Index of the queue's next penalty step not yet reached."""
 
 
 class QueueState:
