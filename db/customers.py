@@ -12,7 +12,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Text,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 
 from db import models as m
 from db.audit import audit
@@ -27,7 +40,7 @@ from db.records import (
     Tenant,
     Ticket,
 )
-from db.types import utcnow
+from db.types import UTCDateTime, utcnow
 
 PhoneInput = str | tuple[str, str] | Phone
 """A number, a (kind, number) pair, or a Phone."""
@@ -162,21 +175,31 @@ def screen_pop(
 ) -> ScreenPop:
     """The caller's record, last interactions and open tickets, for the agent's screen.
 
-    Round trips: one indexed lookup of the number, then the chosen customer's phones,
-    addresses, contacts, interactions and open tickets (all by primary or tenant+customer keys).
+    Two round trips on indexes, with statements built once at import (this runs for every
+    incoming call): the customers with the number, then one UNION of the chosen one's phones,
+    addresses, contacts, last interactions and open tickets.
     """
     keys = lookup_keys(tenant, caller)
-    number = keys[0] if keys else None
-    ids = _match_ids(conn, tenant, caller, limit=20)
-    if not ids:
-        return ScreenPop(number, None)
-    customer = _load_customers(conn, tenant, ids[:1])[0]
+    if not keys:
+        return ScreenPop(None, None)
+    rows = conn.execute(_MATCH, {"tenant_id": tenant.id, "keys": keys, "limit": 20}).all()
+    if not rows:
+        return ScreenPop(keys[0], None)
+    chosen = rows[0]
+    details = conn.execute(_POP_DETAILS, {
+        "tenant_id": tenant.id, "ids": [chosen.id], "customer_id": chosen.id,
+        "interactions": interactions, "tickets": tickets,
+    }).all()
+    customer = _customers(conn, tenant, [chosen], details)[0]
+    history, open_ = _history(details)
+    history.sort(key=lambda i: (i.started_at, i.id), reverse=True)
+    open_.sort(key=lambda t: (t.created_at, t.id), reverse=True)
     return ScreenPop(
-        number=number,
+        number=keys[0],
         customer=customer,
-        interactions=tuple(recent_interactions(conn, tenant, customer.id, interactions)),
-        tickets=tuple(open_tickets(conn, tenant, customer.id, tickets)),
-        other_customer_ids=tuple(ids[1:]),
+        interactions=tuple(history),
+        tickets=tuple(open_),
+        other_customer_ids=tuple(dict.fromkeys(r.id for r in rows[1:] if r.id != chosen.id)),
     )
 
 
@@ -232,11 +255,7 @@ def recent_interactions(
     conn: Connection, tenant: Tenant, customer_id: int, limit: int = 5
 ) -> list[Interaction]:
     rows = conn.execute(
-        select(m.Interaction, m.Agent.number.label("agent_number"))
-        .outerjoin(m.Agent, m.Agent.id == m.Interaction.agent_id)
-        .where(m.Interaction.tenant_id == tenant.id, m.Interaction.customer_id == customer_id)
-        .order_by(m.Interaction.started_at.desc(), m.Interaction.id.desc())
-        .limit(limit)
+        _INTERACTIONS, {"tenant_id": tenant.id, "customer_id": customer_id, "limit": limit}
     )
     return [
         Interaction(
@@ -286,14 +305,7 @@ def set_ticket_status(conn: Connection, tenant: Tenant, ticket_id: int, status: 
 
 def open_tickets(conn: Connection, tenant: Tenant, customer_id: int, limit: int = 10) -> list[Ticket]:
     rows = conn.execute(
-        select(m.Ticket)
-        .where(
-            m.Ticket.tenant_id == tenant.id,
-            m.Ticket.customer_id == customer_id,
-            m.Ticket.status.in_(("open", "pending")),
-        )
-        .order_by(m.Ticket.created_at.desc(), m.Ticket.id.desc())
-        .limit(limit)
+        _OPEN_TICKETS, {"tenant_id": tenant.id, "customer_id": customer_id, "limit": limit}
     )
     return [_ticket(r) for r in rows]
 
@@ -369,53 +381,36 @@ def _match_ids(conn: Connection, tenant: Tenant, caller: str | None, limit: int)
     keys = lookup_keys(tenant, caller)
     if not keys:
         return []
-    rows = conn.execute(
-        select(m.Customer.id)
-        .join(m.CustomerPhone, m.CustomerPhone.customer_id == m.Customer.id)
-        .where(
-            m.CustomerPhone.tenant_id == tenant.id,
-            m.CustomerPhone.number.in_(keys),
-            m.Customer.tenant_id == tenant.id,
-        )
-        .order_by(m.Customer.vip.desc(), m.Customer.priority.desc(), m.Customer.id)
-        .limit(limit)
-    ).scalars()
-    return list(dict.fromkeys(rows))
+    rows = conn.execute(_MATCH, {"tenant_id": tenant.id, "keys": keys, "limit": limit})
+    return list(dict.fromkeys(r.id for r in rows))
 
 
 def _load_customers(conn: Connection, tenant: Tenant, ids: Sequence[int]) -> list[Customer]:
+    """The customers with these ids, in the order given (missing ones left out)."""
     if not ids:
         return []
-    rows = {
-        r.id: r
-        for r in conn.execute(
-            select(m.Customer).where(m.Customer.tenant_id == tenant.id, m.Customer.id.in_(ids))
-        )
-    }
-    phones: dict[int, list[Phone]] = {i: [] for i in rows}
-    for r in conn.execute(
-        select(m.CustomerPhone.customer_id, m.CustomerPhone.number, m.CustomerPhone.kind,
-               m.CustomerPhone.raw)
-        .where(m.CustomerPhone.tenant_id == tenant.id, m.CustomerPhone.customer_id.in_(ids))
-        .order_by(m.CustomerPhone.id)
-    ):
-        phones[r.customer_id].append(Phone(r.number, r.kind, r.raw))
-    addresses: dict[int, list[Address]] = {i: [] for i in rows}
-    for r in conn.execute(
-        select(m.CustomerAddress)
-        .where(m.CustomerAddress.tenant_id == tenant.id, m.CustomerAddress.customer_id.in_(ids))
-        .order_by(m.CustomerAddress.id)
-    ):
-        addresses[r.customer_id].append(
-            Address(r.kind, r.street, r.city, r.postal_code, r.region, r.country)
-        )
-    contacts: dict[int, list[Contact]] = {i: [] for i in rows}
-    for r in conn.execute(
-        select(m.CustomerContact)
-        .where(m.CustomerContact.tenant_id == tenant.id, m.CustomerContact.customer_id.in_(ids))
-        .order_by(m.CustomerContact.id)
-    ):
-        contacts[r.customer_id].append(Contact(r.name, r.role, r.email, r.phone))
+    rows = {r.id: r for r in conn.execute(_BY_IDS, {"tenant_id": tenant.id, "ids": list(ids)})}
+    return _customers(conn, tenant, [rows[i] for i in dict.fromkeys(ids) if i in rows])
+
+
+def _customers(
+    conn: Connection, tenant: Tenant, rows: Sequence[Any], details: Sequence[Any] | None = None
+) -> list[Customer]:
+    """Customer rows completed with their phones, addresses and contacts (one round trip, or
+    none when the caller already fetched the detail rows)."""
+    ids = [r.id for r in rows]
+    if details is None:
+        details = conn.execute(_CHILDREN, {"tenant_id": tenant.id, "ids": ids}).all()
+    phones: dict[int, list[Phone]] = {i: [] for i in ids}
+    addresses: dict[int, list[Address]] = {i: [] for i in ids}
+    contacts: dict[int, list[Contact]] = {i: [] for i in ids}
+    for r in sorted(details, key=lambda r: r.id):
+        if r.what == "p":
+            phones[r.customer_id].append(Phone(r.s2, r.s1, r.s3))
+        elif r.what == "a":
+            addresses[r.customer_id].append(Address(r.s1, r.s2, r.s3, r.s4, r.s5, r.s6))
+        elif r.what == "c":
+            contacts[r.customer_id].append(Contact(r.s1, r.s2, r.s3, r.s4))
     return [
         Customer(
             id=r.id, tenant_id=tenant.id, name=r.name, company=r.company, email=r.email,
@@ -423,6 +418,115 @@ def _load_customers(conn: Connection, tenant: Tenant, ids: Sequence[int]) -> lis
             custom=dict(r.custom or {}), phones=tuple(phones[r.id]),
             addresses=tuple(addresses[r.id]), contacts=tuple(contacts[r.id]),
         )
-        for i in ids
-        if (r := rows.get(i)) is not None
+        for r in rows
     ]
+
+
+def _history(details: Sequence[Any]) -> tuple[list[Interaction], list[Ticket]]:
+    interactions = [
+        Interaction(r.id, r.customer_id, r.n1, r.s6, r.s1, r.s2, r.s3, r.t1, r.t2, r.s4, r.s5)
+        for r in details if r.what == "i"
+    ]
+    tickets = [
+        Ticket(r.id, r.customer_id, r.s1, r.s2, r.n1, r.s3, r.s4, r.t1, r.t2, None, r.n2, r.n3)
+        for r in details if r.what == "t"
+    ]
+    return interactions, tickets
+
+
+# The read path of the screen-pop, built once: statement construction costs more than the
+# indexed lookups themselves.
+_C, _P = m.Customer, m.CustomerPhone
+_CUSTOMER_COLUMNS = (_C.id, _C.name, _C.company, _C.email, _C.vip, _C.priority,
+                     _C.external_ref, _C.notes, _C.custom)
+_MATCH = (
+    select(*_CUSTOMER_COLUMNS)
+    .join(_P, _P.customer_id == _C.id)
+    .where(
+        _P.tenant_id == bindparam("tenant_id"),
+        _P.number.in_(bindparam("keys", expanding=True)),
+        _C.tenant_id == bindparam("tenant_id"),
+    )
+    .order_by(_C.vip.desc(), _C.priority.desc(), _C.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+_BY_IDS = select(*_CUSTOMER_COLUMNS).where(
+    _C.tenant_id == bindparam("tenant_id"), _C.id.in_(bindparam("ids", expanding=True))
+)
+
+# Detail rows of every kind share one column layout, typed slots so that each UNION column
+# has one type on every back end: what, id, customer_id, s1..s6 text, t1..t2 times, n1..n3 ints.
+_SLOTS = {
+    **{f"s{i}": Text() for i in range(1, 7)},
+    "t1": UTCDateTime(), "t2": UTCDateTime(),
+    "n1": Integer(), "n2": Integer(), "n3": Integer(),
+}
+
+
+def _detail(tag: str, source: Any, **slots: Any) -> Any:
+    columns = [
+        literal_column(f"'{tag}'", Text()).label("what"), source.c.id, source.c.customer_id,
+        *(type_coerce(slots.get(name, null()), type_).label(name)
+          for name, type_ in _SLOTS.items()),
+    ]
+    return select(*columns)
+
+
+def _children(model: Any, tag: str, **slots: str) -> Any:
+    table = model.__table__
+    return _detail(tag, table, **{k: table.c[v] for k, v in slots.items()}).where(
+        table.c.tenant_id == bindparam("tenant_id"),
+        table.c.customer_id.in_(bindparam("ids", expanding=True)),
+    )
+
+
+def _limited(query: Any, tag: str, **slots: str) -> Any:
+    sub = query.subquery(tag)
+    return _detail(tag, sub, **{k: sub.c[v] for k, v in slots.items()})
+
+
+_PHONES = _children(_P, "p", s1="kind", s2="number", s3="raw")
+_ADDRESSES = _children(m.CustomerAddress, "a", s1="kind", s2="street", s3="city",
+                       s4="postal_code", s5="region", s6="country")
+_CONTACTS = _children(m.CustomerContact, "c", s1="name", s2="role", s3="email", s4="phone")
+_CHILDREN = union_all(_PHONES, _ADDRESSES, _CONTACTS).order_by("what", "id")
+_INTERACTIONS = (
+    select(m.Interaction, m.Agent.number.label("agent_number"))
+    .outerjoin(m.Agent, m.Agent.id == m.Interaction.agent_id)
+    .where(
+        m.Interaction.tenant_id == bindparam("tenant_id"),
+        m.Interaction.customer_id == bindparam("customer_id"),
+    )
+    .order_by(m.Interaction.started_at.desc(), m.Interaction.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+_OPEN_TICKETS = (
+    select(m.Ticket)
+    .where(
+        m.Ticket.tenant_id == bindparam("tenant_id"),
+        m.Ticket.customer_id == bindparam("customer_id"),
+        m.Ticket.status.in_(("open", "pending")),
+    )
+    .order_by(m.Ticket.created_at.desc(), m.Ticket.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+_POP_DETAILS = union_all(
+    _PHONES, _ADDRESSES, _CONTACTS,
+    _limited(
+        select(m.Interaction, m.Agent.number.label("agent_number"))
+        .outerjoin(m.Agent, m.Agent.id == m.Interaction.agent_id)
+        .where(
+            m.Interaction.tenant_id == bindparam("tenant_id"),
+            m.Interaction.customer_id == bindparam("customer_id"),
+        )
+        .order_by(m.Interaction.started_at.desc(), m.Interaction.id.desc())
+        .limit(bindparam("interactions", type_=Integer)),
+        "i", s1="call_id", s2="channel", s3="direction", s4="disposition", s5="notes",
+        s6="agent_number", t1="started_at", t2="ended_at", n1="agent_id",
+    ),
+    _limited(
+        _OPEN_TICKETS.limit(bindparam("tickets", type_=Integer)),
+        "t", s1="type", s2="status", s3="subject", s4="body", t1="created_at", t2="updated_at",
+        n1="priority", n2="agent_id", n3="interaction_id",
+    ),
+)

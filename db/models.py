@@ -297,6 +297,7 @@ class CustomerPhone(Base):
     __table_args__ = (
         UniqueConstraint("customer_id", "number"),
         Index("ix_customer_phones_tenant_id_number", "tenant_id", "number"),
+        Index("ix_customer_phones_tenant_id_customer_id", "tenant_id", "customer_id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -308,8 +309,9 @@ class CustomerPhone(Base):
 
 class CustomerAddress(Base):
     __tablename__ = "customer_addresses"
+    __table_args__ = (Index("ix_customer_addresses_tenant_id_customer_id", "tenant_id", "customer_id"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
@@ -325,8 +327,9 @@ class CustomerContact(Base):
     """A person to speak to at a customer company, or another way to reach the customer."""
 
     __tablename__ = "customer_contacts"
+    __table_args__ = (Index("ix_customer_contacts_tenant_id_customer_id", "tenant_id", "customer_id"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )

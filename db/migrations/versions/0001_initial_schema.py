@@ -144,7 +144,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer_addresses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_addresses_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_addresses_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index('ix_customer_addresses_tenant_id_customer_id', ['tenant_id', 'customer_id'], unique=False)
 
     op.create_table('customer_contacts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -160,7 +160,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer_contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_contacts_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_contacts_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index('ix_customer_contacts_tenant_id_customer_id', ['tenant_id', 'customer_id'], unique=False)
 
     op.create_table('customer_phones',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -175,6 +175,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('customer_id', 'number', name=op.f('uq_customer_phones_customer_id_number'))
     )
     with op.batch_alter_table('customer_phones', schema=None) as batch_op:
+        batch_op.create_index('ix_customer_phones_tenant_id_customer_id', ['tenant_id', 'customer_id'], unique=False)
         batch_op.create_index('ix_customer_phones_tenant_id_number', ['tenant_id', 'number'], unique=False)
 
     op.create_table('queues',
