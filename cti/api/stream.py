@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 from twisted.web.websocket import WebSocketResource, WebSocketTransport
+from wsproto.utilities import LocalProtocolError
 
 from cti.api.auth import Session, SessionStore, bearer_token
 from cti.api.errors import ApiError
@@ -106,8 +107,13 @@ class EventStream:
             self.transport.sendTextMessage(json.dumps(message, separators=(",", ":"), default=str))
 
     def close(self, code: int = 1000) -> None:
-        if self.transport is not None and self.open:
+        if self.transport is None or not self.open:
+            return
+        try:
             self.transport.loseConnection(code)
+        except LocalProtocolError:
+            # The peer's close frame arrived first: only the TCP connection is left to drop.
+            self.transport.transport.loseConnection()  # type: ignore[attr-defined]
 
 
 class EventHub:

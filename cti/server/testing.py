@@ -33,6 +33,7 @@ from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool, read
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IPolicyForHTTPS
 from twisted.web.websocket import WebSocketClientEndpoint, WebSocketTransport
+from wsproto.utilities import LocalProtocolError
 
 from cti.numbers import DialPlan
 from cti.server.app import Server
@@ -296,7 +297,10 @@ class EventStreamClient:
 
     def close(self) -> Deferred[None]:
         if self.transport is not None and not self._closed.called:
-            self.transport.loseConnection()
+            try:
+                self.transport.loseConnection()
+            except LocalProtocolError:
+                self.transport.transport.loseConnection()  # type: ignore[attr-defined]
         return self._closed
 
     @property
