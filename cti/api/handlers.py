@@ -110,6 +110,8 @@ def list_queues(services: Any, req: ApiRequest) -> Any:
 
 def search_customers(services: Any, req: ApiRequest) -> Any:
     phone, text = req.query.get("phone"), req.query.get("q")
+    if phone and phone[:1] == " " and phone.strip()[:1].isdigit():
+        phone = "+" + phone.strip()  # an unencoded "+" arrives as a space in a query string
     if not phone and not text:
         raise BadRequest("give ?phone=NUMBER or ?q=TEXT")
     return services.search_customers(req.session, phone=phone, text=text)
