@@ -29,11 +29,13 @@ CSTA_NS = "http://www.ecma-international.org/standards/ecma-323/csta/ed4"
 SESSION_NS = "http://www.ecma-international.org/standards/ecma-354/appl_session"
 
 _PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+    remove_comments=True,
 )
 # Only for documents whose sole fault is an undeclared prefix (ns3:MonitorStart without xmlns:ns3).
 _LENIENT_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=True
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+    remove_comments=True, recover=True,
 )
 
 
@@ -45,6 +47,10 @@ class DecodeError(ValueError):
 # Parsing and element helpers
 
 _LOCAL_NAMES: dict[str, str] = {}
+
+
+# Hot loops iterate over `element[:]`: lxml builds that list in one C call, several times
+# faster than its child iterator.
 
 
 def local_name(tag: Any) -> str:
@@ -61,7 +67,7 @@ def local_name(tag: Any) -> str:
 
 def parse(body: bytes) -> etree._Element:
     """The root element of one frame's XML document; DecodeError if there is none."""
-    if b"<!DOCTYPE" in body:
+    if b"!" in body and b"<!DOCTYPE" in body:  # one memchr for the usual frame
         raise DecodeError("document type declarations are not accepted")
     try:
         return etree.fromstring(body, _PARSER)
@@ -92,7 +98,7 @@ def children_by_name(element: etree._Element) -> dict[str, etree._Element]:
     """Direct children by local name (the first wins), the one pass over an event."""
     found: dict[str, etree._Element] = {}
     names = _LOCAL_NAMES
-    for item in element:
+    for item in element[:]:
         tag = item.tag
         name = names.get(tag) or local_name(tag)
         if name not in found:
@@ -112,7 +118,7 @@ def first(fields: dict[str, etree._Element], *names: str) -> etree._Element | No
 def child(element: etree._Element | None, name: str) -> etree._Element | None:
     if element is None:
         return None
-    for item in element:
+    for item in element[:]:
         if local_name(item.tag) == name:
             return item
     return None
@@ -137,21 +143,25 @@ def device_of(element: etree._Element | None) -> str | None:
 
     Also accepts the number directly as text (``<deviceObject>1001</deviceObject>``) and any
     single wrapper (``<deviceID>``); ``<notKnown/>``, ``<notRequired/>``, ``<restricted/>`` give
-    None.
+    None. Comments are removed by the parser, so the first child is the identifier.
     """
     if element is None:
         return None
-    text = element.text
-    if text is not None and text.strip():
-        return text.strip()
-    for item in element:
-        text = item.text
+    if len(element):
+        first = element[0]
+        text = first.text
         if text is not None:
             text = text.strip()
             if text:
                 return text
-        if len(item):
-            return device_of(item)
+        if len(first):
+            return device_of(first)
+        return None
+    text = element.text
+    if text is not None:
+        text = text.strip()
+        if text:
+            return text
     return None
 
 
@@ -160,12 +170,21 @@ def connection_of(element: etree._Element | None) -> tuple[str | None, str | Non
     if element is None:
         return None, None
     call_id = device = None
-    for item in element:
-        name = local_name(item.tag)
+    names = _LOCAL_NAMES
+    for item in element[:]:
+        name = names.get(item.tag)
+        if name is None:
+            name = local_name(item.tag)
         if name == "callID":
-            call_id = text_of(item)
+            text = item.text
+            if text is not None:
+                call_id = text.strip() or None
         elif name == "deviceID":
-            device = device_of(item)
+            text = item.text
+            if text is not None and (text := text.strip()):
+                device = text
+            else:
+                device = device_of(item)
         elif name in ("connectionID", "newConnection", "connection") and call_id is None:
             call_id, device = connection_of(item)
     return call_id, device
@@ -176,7 +195,7 @@ def element_to_data(element: etree._Element) -> Any:
     if not len(element):
         return text_of(element)
     out: dict[str, Any] = {}
-    for item in element:
+    for item in element[:]:
         name = local_name(item.tag)
         if name and name not in out:
             out[name] = element_to_data(item)
@@ -233,7 +252,6 @@ _CONNECTION_FIELDS = frozenset(
 ) | {"connection"}
 _STATES = frozenset(ev.CONNECTION_STATES)
 # Extra fields copied into Event.data under snake_case keys, as text or nested dicts.
-_EXTRA_FIELDS: dict[str, tuple[str, bool]] = {}
 _DATA_FIELDS = {
     "correlatorData": "correlator_data",
     "userData": "user_data",
@@ -258,8 +276,6 @@ _DEVICE_DATA_FIELDS = {
     "associatedCallingDevice": "associated_calling",
     "associatedCalledDevice": "associated_called",
 }
-_EXTRA_FIELDS.update((name, (key, False)) for name, key in _DATA_FIELDS.items())
-_EXTRA_FIELDS.update((name, (key, True)) for name, key in _DEVICE_DATA_FIELDS.items())
 
 
 def event_name(element_name: str) -> str:
@@ -275,96 +291,168 @@ def is_event(element_name: str) -> bool:
     return element_name.endswith("Event") or element_name in _EVENTS
 
 
+# What a top-level child of an event means, by local name. Every event shares these; each
+# event adds its own connection field (-> call_id) and device field (-> device).
+_CONNECTION, _DEVICE, _CALLING, _CALLED, _NET_CALLING, _NET_CALLED, _LAST_REDIRECTION = range(7)
+_XREF, _CAUSE, _STATE, _PRIVATE, _AGENT_ID, _REASON, _DIGITS, _ROUTE_XREF = range(7, 15)
+_DATA_TEXT, _DATA_DEVICE, _OLD_CALL, _NEW_CONNECTIONS, _ALT_DEVICE = range(15, 20)
+
+_COMMON_ROLES: dict[str, int] = {
+    "monitorCrossRefID": _XREF,
+    "callingDevice": _CALLING,
+    "calledDevice": _CALLED,
+    "localConnectionInfo": _STATE,
+    "cause": _CAUSE,
+    "lastRedirectionDevice": _LAST_REDIRECTION,
+    "networkCallingDevice": _NET_CALLING,
+    "networkCalledDevice": _NET_CALLED,
+    "extensions": _PRIVATE,
+    "privateData": _PRIVATE,
+    "agentID": _AGENT_ID,
+    "reasonCode": _REASON,
+    "reason": _REASON,
+    "dialingSequence": _DIGITS,
+    "dialledDigits": _DIGITS,
+    "crossRefIdentifier": _ROUTE_XREF,
+    "routingCrossRefID": _ROUTE_XREF,
+    "primaryOldCall": _OLD_CALL,
+    "secondaryOldCall": _OLD_CALL,
+    "transferredConnections": _NEW_CONNECTIONS,
+    "conferenceConnections": _NEW_CONNECTIONS,
+    "connectionList": _NEW_CONNECTIONS,
+    **dict.fromkeys(_DATA_FIELDS, _DATA_TEXT),
+    **dict.fromkeys(_DEVICE_DATA_FIELDS, _DATA_DEVICE),
+}
+
+
+def _roles(device_field: str | None, connection_field: str | None) -> dict[str, int]:
+    roles = dict(_COMMON_ROLES)
+    if connection_field is not None:
+        roles[connection_field] = _CONNECTION
+    if device_field is not None and device_field != "callingDevice":
+        roles[device_field] = _DEVICE
+    return roles
+
+
+_ROLES: dict[str, dict[str, int]] = {
+    element: _roles(device_field, connection_field)
+    for element, (_, device_field, connection_field) in _EVENTS.items()
+}
+_ROLES["DigitsDialedEvent"]["diallingDevice"] = _ALT_DEVICE
+_UNKNOWN_ROLES = _roles("device", "connection") | {"eventConnection": _CONNECTION}
+_SKIP = -1
+_TAG_ROLES: dict[str, dict[Any, int]] = {}
+"""Per event element: full tag ("{ns}name") -> role, filled as tags are met (one lookup a child)."""
+
+
 def decode_event(
     root: etree._Element, now: float, name: str | None = None, body: bytes | None = None
 ) -> Event:
     """One event element as a normalised Event (unknown events keep their own snake_case name).
 
-    `monitor` is left for the caller, which alone knows which device a monitorCrossRefID
-    belongs to; the cross-ref itself goes in `cross_ref`.
+    One pass over the top-level children, each dispatched by local name to its role. `monitor`
+    is left for the caller, which alone knows which device a monitorCrossRefID belongs to; the
+    cross-ref itself goes in `cross_ref` (the routing cross-ref for route events).
     """
     if name is None:
         name = local_name(root.tag)
-    fields = children_by_name(root)
-    kind, device_field, connection_field = _EVENTS.get(name) or (event_name(name), "device", None)
+    known = _EVENTS.get(name)
+    if known is None:
+        kind, roles = event_name(name), _UNKNOWN_ROLES
+    else:
+        kind, roles = known[0], _ROLES[name]
+    tag_roles = _TAG_ROLES.get(name)
+    if tag_roles is None:
+        tag_roles = {}
+        if len(_TAG_ROLES) < 256:
+            _TAG_ROLES[name] = tag_roles
     event = Event(kind, now)
+    raw = conn_device = alt_device = private = new_connections = data = None
+    old_calls: list[str] = []
 
-    if connection_field is None:
-        for candidate in ("connection", "eventConnection"):
-            if candidate in fields:
-                connection_field = candidate
-                break
-    conn_device = None
-    if connection_field is not None:
-        event.call_id, conn_device = connection_of(fields.get(connection_field))
+    for item in root[:]:
+        tag = item.tag
+        role = tag_roles.get(tag)
+        if role is None:
+            role = roles.get(local_name(tag), _SKIP)
+            if len(tag_roles) < 512:
+                tag_roles[tag] = role
+        if role == _SKIP:
+            continue
+        if role == _CONNECTION:
+            event.call_id, conn_device = connection_of(item)
+        elif role == _DEVICE:
+            raw = device_of(item)
+        elif role == _CALLING:
+            event.raw_calling = value = device_of(item)
+            event.calling = normalize_device(value)
+        elif role == _CALLED:
+            event.raw_called = value = device_of(item)
+            event.called = normalize_device(value)
+        elif role == _XREF:
+            value = item.text
+            event.cross_ref = value.strip() if value is not None else None
+        elif role == _STATE:
+            value = item.text
+            if value is not None:
+                value = value.strip()
+                if value in _STATES:
+                    event.state = value
+        elif role == _CAUSE:
+            value = item.text
+            event.cause = value.strip() if value is not None else None
+        elif role == _LAST_REDIRECTION:
+            event.last_redirection = normalize_device(device_of(item))
+        elif role == _NET_CALLING:
+            event.network_calling = normalize_device(device_of(item))
+        elif role == _NET_CALLED:
+            event.network_called = normalize_device(device_of(item))
+        elif role == _PRIVATE:
+            private = item
+        elif role == _AGENT_ID:
+            event.agent_id = text_of(item)
+        elif role == _REASON:
+            event.reason = text_of(item)
+        elif role == _DIGITS:
+            event.digits = text_of(item)
+        elif role == _ROUTE_XREF:
+            event.cross_ref = text_of(item)
+        elif role == _OLD_CALL:
+            call_id = connection_of(item)[0]
+            if call_id is not None and call_id not in old_calls:
+                old_calls.append(call_id)
+        elif role == _NEW_CONNECTIONS:
+            new_connections = item
+        elif role == _ALT_DEVICE:
+            alt_device = device_of(item)
+        else:
+            local = local_name(tag)
+            if role == _DATA_TEXT:
+                value = element_to_data(item)
+                key = _DATA_FIELDS[local]
+            else:
+                value = normalize_device(device_of(item))
+                key = _DEVICE_DATA_FIELDS[local]
+            if value is not None:
+                if data is None:
+                    data = {}
+                data[key] = value
 
-    raw = device_of(fields.get(device_field)) if device_field else None
-    if raw is None:
-        raw = conn_device
     if kind != ev.CALL_CLEARED:
+        if raw is None:
+            if kind == ev.ORIGINATED:
+                raw = event.raw_calling
+            if raw is None:
+                raw = alt_device if alt_device is not None else conn_device
         event.raw_device = raw
         event.device = normalize_device(raw)
-
-    element = fields.get("callingDevice")
-    if element is not None:
-        event.raw_calling = device_of(element)
-        event.calling = normalize_device(event.raw_calling)
-    element = fields.get("calledDevice")
-    if element is not None:
-        event.raw_called = device_of(element)
-        event.called = normalize_device(event.raw_called)
-    element = fields.get("networkCallingDevice")
-    if element is not None:
-        event.network_calling = normalize_device(device_of(element))
-    element = fields.get("networkCalledDevice")
-    if element is not None:
-        event.network_called = normalize_device(device_of(element))
-    element = fields.get("lastRedirectionDevice")
-    if element is not None:
-        event.last_redirection = normalize_device(device_of(element))
-
-    event.cross_ref = text_of(fields.get("monitorCrossRefID"))
-    event.cause = text_of(fields.get("cause"))
-    state = text_of(fields.get("localConnectionInfo"))
-    if state in _STATES:
-        event.state = state
-
     if kind in (ev.TRANSFERRED, ev.CONFERENCED):
-        _decode_call_change(event, fields)
-    elif kind in ev.AGENT_EVENTS:
-        event.agent_id = text_of(fields.get("agentID"))
-    elif kind == ev.DIGITS_DIALED:
-        event.digits = text_of(first(fields, "dialingSequence", "dialledDigits"))
-        if event.device is None:
-            event.raw_device = device_of(fields.get("diallingDevice"))
-            event.device = normalize_device(event.raw_device)
-    elif kind in (ev.ROUTE_REQUEST, ev.ROUTE_END):
-        event.cross_ref = text_of(first(fields, "crossRefIdentifier", "routingCrossRefID"))
-
-    reason = first(fields, "reasonCode", "reason")
-    if reason is not None:
-        event.reason = text_of(reason)
-
-    data = None
-    for field_name, element in fields.items():
-        extra = _EXTRA_FIELDS.get(field_name)
-        if extra is None:
-            continue
-        key, is_device = extra
-        value = normalize_device(device_of(element)) if is_device else element_to_data(element)
-        if value is not None:
-            if data is None:
-                data = {}
-            data[key] = value
+        _decode_call_change(event, old_calls, new_connections)
     if data is not None:
         correlator = data.get("correlator_data")
         if isinstance(correlator, dict) and "string" in correlator:
             correlator["string"] = "".join((correlator["string"] or "").split())
         event.data = data
-
-    private = fields.get("extensions")
-    if private is None:
-        private = fields.get("privateData")
     if private is not None:
         event.private = _verbatim(body, private)
         if event.reason is None and kind == ev.AGENT_NOT_READY:
@@ -377,50 +465,51 @@ def decode_event(
 def _verbatim(body: bytes | None, element: etree._Element) -> str:
     """The vendor extension exactly as the switch sent it.
 
-    `extensions` is the last child of every ECMA-323 event, so its bytes run from its opening
-    tag to the last closing ``extensions>`` in the document: slicing them out is both more
-    faithful and several times cheaper than re-serialising the subtree. Anything unusual
-    (another element name, a self-closing tag, no body) is serialised by lxml instead.
+    `extensions` is the last child of every ECMA-323 event, so its closing tag sits in the last
+    bytes of the document and its opening tag is the nearest one before that: slicing those
+    bytes out is both more faithful and cheaper than re-serialising the subtree. Anything
+    unusual (another element name, a self-closing tag, no body) is serialised by lxml instead.
     """
-    name = local_name(element.tag)
-    if body is not None and name == "extensions":
-        end = body.rfind(b"extensions>")
-        start = body.find(b"<extensions")
-        if start < 0:
-            colon = body.find(b":extensions")
-            start = body.rfind(b"<", 0, colon) if colon > 0 else -1
-        if 0 <= start < end:
-            return body[start:end + 11].decode("utf-8", "replace")
+    if body is not None and local_name(element.tag) == "extensions":
+        end = body.rfind(b"extensions>", max(0, len(body) - 96))
+        if end < 0:
+            end = body.rfind(b"extensions>")
+        if end > 0:
+            start = body.rfind(b"<extensions", 0, end)
+            if start < 0:
+                colon = body.rfind(b":extensions", 0, end - 2)
+                start = body.rfind(b"<", 0, colon) if colon > 0 else -1
+            if start >= 0:
+                return body[start:end + 11].decode("utf-8", "replace")
     return etree.tostring(element, encoding="unicode", with_tail=False)
 
 
-def _decode_call_change(event: Event, fields: dict[str, etree._Element]) -> None:
+def _decode_call_change(
+    event: Event, old_calls: list[str], connections: etree._Element | None
+) -> None:
     """Transfer / conference: the resulting call from the new connections, the old ones gone."""
-    old = []
-    for field_name in ("primaryOldCall", "secondaryOldCall"):
-        call_id, _ = connection_of(fields.get(field_name))
-        if call_id is not None and call_id not in old:
-            old.append(call_id)
-    connections = fields.get("transferredConnections")
-    if connections is None:
-        connections = fields.get("conferenceConnections")
-    if connections is None:
-        connections = fields.get("connectionList")
     parties = []
     resulting = None
-    for item in connections if connections is not None else ():
-        parts = children_by_name(item)
-        call_id, raw = connection_of(parts.get("newConnection"))
-        if raw is None:
-            raw = device_of(parts.get("endpoint"))
+    names = _LOCAL_NAMES
+    for item in connections[:] if connections is not None else ():
+        call_id = raw = None
+        for part in item[:]:
+            tag = part.tag
+            local = names.get(tag) or local_name(tag)
+            if local == "newConnection":
+                call_id, found = connection_of(part)
+                raw = found or raw
+            elif local == "endpoint" and raw is None:
+                raw = device_of(part)
         if call_id is None:
             continue
-        resulting = resulting or call_id
-        parties.append(Party(call_id, normalize_device(raw), ev.CONNECTED, raw))
-    if resulting is None:
-        resulting = old[-1] if event.event == ev.CONFERENCED and old else None
+        if resulting is None:
+            resulting = call_id
+        parties.append(Party(call_id, normalize_device(raw), None, raw))
+    if resulting is None and event.event == ev.CONFERENCED and old_calls:
+        resulting = old_calls[-1]
     event.call_id = resulting
-    event.old_call_ids = tuple(call for call in old if call != resulting)
+    event.old_call_ids = tuple([call for call in old_calls if call != resulting])
     event.parties = tuple(parties)
 
 
