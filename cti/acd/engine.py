@@ -396,7 +396,7 @@ class Engine:
         self._log(config.name, None, None, "ADMIN", change="add_queue")
         return self._flush()
 
-    def update_queue(self, name: str, time: float, **changes: Any) -> list[Decision]:
+    def update_queue(self, name: str, time: float, /, **changes: Any) -> list[Decision]:
         """Change any QueueConfig field(s) live, e.g. strategy="hunt" or penalty_steps=...;
         waiting callers keep their place and are matched again under the new rules."""
         self._advance(time)
