@@ -19,6 +19,9 @@ LOGGED_OUT, READY, NOT_READY, WRAP_UP = "logged_out", "ready", "not_ready", "wra
 IDLE, RESERVED, RINGING, IN_CALL = "idle", "reserved", "ringing", "in_call"
 
 
+_ACD_STATUS = {"available": READY, "not_ready": NOT_READY}
+
+
 class AgentStateError(ValueError):
     """The change is not possible from the agent's current status (answered 409)."""
 
@@ -129,6 +132,22 @@ class AgentBoard:
         self._set(agent, status, reason if status == NOT_READY else None, now)
         agent.state = self._derived_state(agent)
         return agent
+
+    def apply_acd(self, tenant: str, agent_id: str, status: str, state: str,
+                  reason: str | None, now: float) -> AgentView | None:
+        """The ACD engine's word on an agent (its AgentState decision); the changed view."""
+        agent = self._agents.get((tenant, agent_id))
+        if agent is None or agent.status == LOGGED_OUT:
+            return None
+        if status == LOGGED_OUT:
+            return self.log_off(tenant, agent_id, now)
+        new_status = WRAP_UP if state == WRAP_UP else _ACD_STATUS.get(status, agent.status)
+        new_reason = reason if new_status == NOT_READY else None
+        before = (agent.status, agent.reason, agent.state)
+        if (new_status, new_reason) != (agent.status, agent.reason):
+            self._set(agent, new_status, new_reason, now)
+        agent.state = self._derived_state(agent)
+        return agent if (agent.status, agent.reason, agent.state) != before else None
 
     def on_event(self, tenant: str, event: ev.Event, now: float) -> list[AgentView]:
         """Follow the agent's extension; returns the agents whose view changed."""

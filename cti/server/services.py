@@ -16,11 +16,13 @@ from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from cti import events as ev
+from cti.acd.decisions import AgentState
 from cti.api.auth import Session, SessionStore
 from cti.api.errors import BadRequest, Conflict, NotFound, Unauthorized, Unavailable
 from cti.api.stream import Audience, EventHub
 from cti.events import iso_time
 from cti.numbers import normalize_device
+from cti.server.acd import AcdRunner
 from cti.server.agents import AgentBoard, AgentStateError, AgentView
 from cti.server.calls import CallSource
 from cti.server.config import ServerConfig
@@ -66,7 +68,11 @@ class Services:
         self._openapi = openapi
         self._tenants: dict[str, Tenant] = {}
         self._grace: dict[tuple[str, str], Any] = {}
+        self._queue_sent: dict[tuple[str, str], float] = {}
+        self._queue_pending: dict[tuple[str, str], Any] = {}
         self.pops = ScreenPops(self)
+        self.acd = AcdRunner(reactor, database, links, calls, self._acd_agent_state,
+                             self._queue_changed)
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -121,6 +127,8 @@ class Services:
                 wrapup_seconds=agent.wrapup_seconds,
             )
             self._publish_agent(view)
+            acd = yield self.acd.tenant(result.tenant)
+            self.acd.login(acd, agent.number, seat, agent.skill_levels())
         return session.to_dict()
 
     def session_info(self, session: Session) -> dict[str, Any]:
@@ -133,6 +141,7 @@ class Services:
             view = self.agents.log_off(session.tenant, session.agent_id, self.now())
             if view is not None:
                 self._publish_agent(view)
+            self._acd_status(session.tenant, session.agent_id, "logged_out", None)
         self._cancel_grace(session)
         self.hub.close_session(session.token)
         log.info("{user} logged out", user=session.user)
@@ -183,12 +192,15 @@ class Services:
         view = self.agents.set_status(session.tenant, session.agent_id, "not_ready",
                                       "disconnected", self.now())
         self._publish_agent(view)
+        self._acd_status(session.tenant, session.agent_id, "not_ready", "disconnected")
 
     def stop(self) -> None:
-        for pending in self._grace.values():
+        for pending in [*self._grace.values(), *self._queue_pending.values()]:
             if pending.active():
                 pending.cancel()
         self._grace.clear()
+        self._queue_pending.clear()
+        self.acd.stop()
 
     # -- calls --------------------------------------------------------------------------------
 
@@ -399,7 +411,42 @@ class Services:
         except AgentStateError as exc:
             raise Conflict(str(exc)) from None
         self._publish_agent(view)
+        self._acd_status(session.tenant, target, state, reason)
         return view.to_dict()
+
+    def _acd_status(self, tenant: str, agent_id: str, status: str, reason: str | None) -> None:
+        acd = self.acd.tenants.get(tenant)
+        if acd is not None and agent_id in acd.engine.agents:
+            self.acd.set_status(acd, agent_id, status, reason)
+
+    def _acd_agent_state(self, tenant: str, decision: AgentState) -> None:
+        view = self.agents.apply_acd(tenant, decision.agent_id, decision.status, decision.state,
+                                     decision.reason, self.now())
+        if view is not None:
+            self._publish_agent(view)
+
+    def _queue_changed(self, tenant: str, queue: str) -> None:
+        """Publish queue_stats for `queue`, at most once a second (docs/api.md)."""
+        key = (tenant, queue)
+        if key in self._queue_pending:
+            return
+        wait = self._queue_sent.get(key, -1e9) + 1.0 - self.now()
+        if wait > 0:
+            self._queue_pending[key] = self.reactor.callLater(wait, self._send_queue, key)
+        else:
+            self._send_queue(key)
+
+    def _send_queue(self, key: tuple[str, str]) -> None:
+        self._queue_pending.pop(key, None)
+        self._queue_sent[key] = self.now()
+        tenant, queue = key
+        view = self.acd.queue_views(tenant).get(queue)
+        if view is None:
+            return
+        board = self.agents.of_tenant(tenant)
+        message = {"event": "queue_stats", **_queue_object(queue, view, board, view["strategy"],
+                                                           view["stats"].get("sl_seconds"))}
+        self.hub.publish(message, Audience(tenant, supervisors_only=True))
 
     def reasons(self, session: Session) -> list[dict[str, str]]:
         return [{"code": c, "label": label} for c, label in self.config.reasons]
@@ -437,25 +484,16 @@ class Services:
             mine = {q.name for q in stored
                     if any(m.agent_number == session.agent_id for m in q.members)}
         board = self.agents.of_tenant(session.tenant)
+        yield self.acd.tenant(tenant)
+        views = self.acd.queue_views(session.tenant)
         out = []
         for queue in stored:
             if mine is not None and queue.name not in mine:
                 continue
-            members = {m.agent_number for m in queue.members}
-            on = [a for a in board if a.agent_id in members and a.status != "logged_out"]
-            entry = {
-                "queue": queue.name, "name": queue.name, "strategy": queue.strategy,
-                "waiting": 0, "longest_wait": 0.0,
-                "agents_ready": sum(1 for a in on if a.status == "ready" and a.state == "idle"),
-                "agents_busy": sum(1 for a in on if a.state in ("ringing", "in_call")),
-                "agents_logged_on": len(on),
-                "stats": {"sl_seconds": queue.service_level_seconds},
-            }
-            entry.update(self.links.queue_status(session.tenant, queue.name))
-            if mine is None:
-                entry.setdefault("callers", [])
-            else:
-                entry.pop("callers", None)
+            entry = _queue_object(queue.name, views.get(queue.name), board, queue.strategy,
+                                  queue.service_level_seconds)
+            if mine is not None:
+                entry.pop("callers")
             out.append(entry)
         return out
 
@@ -608,6 +646,7 @@ class Services:
             self._publish_call("ended", record)
         for view in self.agents.on_event(tenant, event, self.now()):
             self._publish_agent(view)
+        self.acd.on_event(tenant, event)
         if event.event == ev.DELIVERED:
             self.pops.delivered(tenant, event)
         elif event.event in (ev.TRANSFERRED, ev.CONFERENCED):
@@ -674,6 +713,37 @@ def _customer_fields(body: dict[str, Any]) -> dict[str, Any]:
     if "phones" in body:
         fields["phones"] = body["phones"]
     return fields
+
+
+def _queue_object(name: str, view: dict[str, Any] | None, board: list[AgentView],
+                  strategy: str, sl_seconds: float | None) -> dict[str, Any]:
+    """The queue object of docs/api.md from the ACD's view and the agents on the board."""
+    view = view or {}
+    on = [a for a in board if name in a.queues and a.status != "logged_out"]
+    stats = dict(view.get("stats") or {})
+    callers = [
+        {"call_id": c["call_id"], "calling": c.get("calling"), "waited": round(c["waited"], 3),
+         "position": index + 1, "priority": c.get("priority", 0)}
+        for index, c in enumerate(view.get("callers", ()))
+    ]
+    return {
+        "queue": name,
+        "name": name,
+        "strategy": strategy,
+        "waiting": view.get("waiting", 0),
+        "longest_wait": round(view.get("longest_wait", 0.0), 3),
+        "agents_ready": sum(1 for a in on if a.status == "ready" and a.state == "idle"),
+        "agents_busy": sum(1 for a in on if a.state in ("ringing", "in_call")),
+        "agents_logged_on": len(on),
+        "callers": callers,
+        "stats": {
+            "offered": stats.get("offered", 0), "answered": stats.get("answered", 0),
+            "abandoned": stats.get("abandoned", 0), "asa": stats.get("asa"),
+            "aht": stats.get("aht"), "service_level": stats.get("service_level"),
+            "service_level_2": stats.get("service_level_2"), "occupancy": None,
+            "sl_seconds": sl_seconds,
+        },
+    }
 
 
 def _number(text: str, field: str) -> str:

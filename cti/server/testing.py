@@ -128,8 +128,9 @@ def _seeded_template() -> str:
 def demo_tenant(conn: Any, code: str = "acme", extensions: tuple[str, ...] = ("1001", "1002", "1003"),
                 country_code: str = "49") -> dict[str, Any]:
     """Tenant `code` with agents 1001..1003 (at those extensions), supervisor `sup`,
-    administrator `admin` (all with password PASSWORD), and two customers; one of them,
-    Ada Lovelace, has the number +49 30 1234567 and an open ticket and a past interaction."""
+    administrator `admin` (all with password PASSWORD), queue `sales` (all agents members,
+    reached by dialling the first extension digit + "900": 1900 for acme) and two customers;
+    Ada Lovelace has the number +49 30 1234567, an open ticket and a past interaction."""
     from db import agents, customers, queues, tenants
 
     tenant = tenants.create_tenant(conn, code, code.capitalize(),
@@ -143,6 +144,7 @@ def demo_tenant(conn: Any, code: str = "acme", extensions: tuple[str, ...] = ("1
     queues.create_queue(conn, tenant, "sales")
     for agent in made:
         queues.add_queue_member(conn, tenant, "sales", agent.id)
+    queues.create_number(conn, tenant, extensions[0][:1] + "900", queue="sales")
     ada = customers.create_customer(conn, tenant, "Ada Lovelace", phones=["+49301234567"],
                                     company="Analytical Engines", email="ada@example.org",
                                     vip=True)

@@ -12,6 +12,7 @@ from simulators.csta.server import CSTAServerFactory
 from simulators.pbx import Switch
 
 EXTENSIONS = ("1001", "1002", "1003")
+QUEUE = "1900"
 
 
 class Pbx:
@@ -20,6 +21,7 @@ class Pbx:
 
         self.switch = Switch(reactor, external_answer_seconds=None)
         self.switch.add_extensions(EXTENSIONS)
+        self.switch.add_queue(QUEUE)
         self.factory = CSTAServerFactory(self.switch, keepalive=0)
         self.port = reactor.listenTCP(0, self.factory, interface="127.0.0.1")
 
@@ -44,7 +46,7 @@ def pbx():
 @pytest.fixture
 def linked(tmp_path, pbx):
     """(running server, API client, pbx) with the link up and every extension monitored."""
-    link = LinkConfig(name="pbx1", url=pbx.url, devices=EXTENSIONS, tenant="acme",
+    link = LinkConfig(name="pbx1", url=pbx.url, devices=(*EXTENSIONS, QUEUE), tenant="acme",
                       options={"keepalive": 0, "snapshot_on_connect": False})
     running = pytest_twisted.blockon(
         testing.start_server(tmp_path, links=[link], disconnect_grace=0.3))

@@ -177,3 +177,52 @@ def test_make_call_from_the_agents_extension(linked):
     status, err = yield client.post(f"/api/v1/calls/{body['call_id']}/answer", {},
                                     agent["token"])
     assert status in (409, 502)
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_acd_hands_a_queued_caller_to_the_ready_agent(linked):
+    running, client, pbx = linked
+    agent = yield client.login("1001", extension="1001")
+    sup = yield client.login("sup")
+    stream = yield EventStreamClient.connect(running.url, agent["token"])
+    watch = yield EventStreamClient.connect(running.url, sup["token"])
+    try:
+        yield client.post("/api/v1/agents/me/state", {"state": "ready"}, agent["token"])
+        yield stream.next_event("agent_state", status="ready")
+
+        call_id = pbx.switch.inbound_call(CALLER, "1900")
+        pop = yield stream.next_event("screen_pop", call_id=call_id)
+        assert pop["customer"]["name"] == "Ada Lovelace"
+        ringing = yield stream.next_event("agent_state", state="ringing")
+        assert ringing["agent_id"] == "1001"
+        stats = yield watch.next_event("queue_stats", queue="sales")
+        assert stats["stats"]["offered"] >= 1
+
+        yield client.post(f"/api/v1/calls/{call_id}/answer", {}, agent["token"])
+        yield stream.next_event("agent_state", state="in_call")
+        status, queues = yield client.get("/api/v1/queues", sup["token"])
+        (sales,) = [q for q in queues if q["queue"] == "sales"]
+        assert sales["stats"]["answered"] == 1
+        assert sales["waiting"] == 0 and sales["callers"] == []
+        status, mine = yield client.get("/api/v1/queues", agent["token"])
+        assert [q["queue"] for q in mine] == ["sales"] and "callers" not in mine[0]
+    finally:
+        yield stream.close()
+        yield watch.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_caller_waits_in_queue_while_nobody_is_ready(linked):
+    running, client, pbx = linked
+    sup = yield client.login("sup")
+    agent = yield client.login("1002", extension="1002")
+    call_id = pbx.switch.inbound_call(CALLER, "1900")
+    yield wait_for(lambda: running.server.services.acd.queue_views("acme")
+                   .get("sales", {}).get("waiting") == 1)
+    status, queues = yield client.get("/api/v1/queues", sup["token"])
+    (sales,) = queues
+    assert sales["waiting"] == 1
+    assert sales["callers"][0]["call_id"] == call_id
+    assert sales["callers"][0]["calling"] == CALLER and sales["callers"][0]["position"] == 1
+    yield client.post("/api/v1/agents/me/state", {"state": "ready"}, agent["token"])
+    yield wait_for(lambda: "1002" in pbx.switch.call(call_id).connections)
