@@ -7,6 +7,23 @@
     driver.py      SerialDriver: the drivers.base.Driver of a serial CTI link
     smdr/          call-record formats (one module each), framing, receiver, listener
 
-The wire protocol is docs/serial-link-protocol.md. Nothing is imported here so that
-`cti smdr parse` does not pay for Twisted and pyserial.
+The wire protocol is docs/serial-link-protocol.md. Nothing is imported at module level so
+that `cti smdr parse` does not pay for Twisted and pyserial.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+def create_driver(
+    url: str, *, name: str = "serial", devices: Iterable[str] = (), reactor: Any = None,
+    **options: Any,
+) -> Any:
+    """The SerialDriver for a ``serial://`` or ``serial+tcp://`` URL (the links' factory
+    convention, as drivers.csta.driver.create_driver). `options`: dialect, request_timeout,
+    reconnect_delay, t1, retries, keepalive. ValueError says what is wrong with the URL."""
+    from drivers.serial.driver import SerialDriver
+
+    return SerialDriver(name, url, devices=devices, reactor=reactor, **options)

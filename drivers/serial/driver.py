@@ -39,6 +39,12 @@ class _DriverLink(LinkProtocol):
         )
         self.driver = driver
 
+    def connectionMade(self) -> None:
+        if not self.driver._running or self.driver._link is not self:
+            self.transport.loseConnection()  # stopped while the port was opening
+            return
+        super().connectionMade()
+
     def connectionLost(self, reason: Any = None) -> None:
         super().connectionLost(reason)
         self.driver._on_connection_lost(self)
@@ -47,8 +53,9 @@ class _DriverLink(LinkProtocol):
 class SerialDriver:
     """One serial CTI link to one PBX (``serial://`` or ``serial+tcp://``).
 
-    `reactor` opens the port and is the clock unless `clock` is given (tests pass
-    task.Clock for the protocol timers while the reactor does the I/O).
+    `devices` are monitored (MON) every time the link comes up, as are devices added later
+    with monitor_start. `reactor` opens the port and is the clock unless `clock` is given
+    (tests pass task.Clock for the protocol timers while the reactor does the I/O).
     """
 
     def __init__(
@@ -56,6 +63,7 @@ class SerialDriver:
         name: str,
         url: str,
         *,
+        devices: Iterable[str] = (),
         reactor: Any = None,
         clock: Any = None,
         dialect: str | None = None,
@@ -81,7 +89,7 @@ class SerialDriver:
         self._link: _DriverLink | None = None
         self._pending: dict[str, tuple[str, defer.Deferred, IDelayedCall]] = {}
         self._next_invoke = 0
-        self._monitored: dict[str, None] = {}
+        self._monitored: dict[str, None] = dict.fromkeys(devices)
         self._running = False
         self._reconnect: IDelayedCall | None = None
         self._stopped: defer.Deferred | None = None

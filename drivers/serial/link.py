@@ -243,9 +243,9 @@ class LinkProtocol(Protocol):
         else:
             self._cancel("_probe_timer")
         if not self.up:
+            held = self._outstanding  # kept across the outage (keep_unacknowledged)
             self.up = True
             self.on_state(True)
-            held = self._outstanding
             if held is not None:
                 held.tries = 0
                 self.stats.retransmissions += 1

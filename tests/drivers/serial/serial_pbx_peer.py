@@ -34,6 +34,9 @@ class ScriptedPbx:
         self.write = write
         self.buffer = b""
         self.requests: list[str] = []
+        """Host frames no test has asked for yet (request() takes them in order)."""
+        self.texts: list[str] = []
+        """Every host frame's text, in order."""
         self.raw_frames: list[bytes] = []
         self.acks: list[bytes] = []
         self.enqs = 0
@@ -82,11 +85,14 @@ class ScriptedPbx:
                 self.last_answer = ACK + match.group(1)
                 self.write(self.last_answer)
                 text = match.group(2).decode("ascii")
-                self.requests.append(text)
+                self.texts.append(text)
                 for waiter in list(self._waiters):
                     if text.startswith(waiter[0]):
                         self._waiters.remove(waiter)
                         waiter[1].callback(text)
+                        break
+                else:
+                    self.requests.append(text)
             else:
                 self.errors.append(f"unexpected bytes from the driver: {self.buffer!r}")
                 self.buffer = b""

@@ -300,3 +300,32 @@ def test_frame_cut_by_a_pulled_cable_is_dropped_and_its_retransmission_gets_thro
     yield settle()
     assert pbx.naks == 1 and pbx.acks[-1] == b"\x061"
     assert whole.startswith(b"\x020EANS")
+
+
+@pytest_twisted.inlineCallbacks
+def test_create_driver_monitors_its_devices_each_time_the_link_comes_up():
+    from drivers.serial import create_driver
+
+    connections: list[TcpPbx] = []
+    port = reactor.listenTCP(0, Factory.forProtocol(lambda: TcpPbx(connections)), interface="127.0.0.1")
+    clock = Clock()
+    driver = create_driver(
+        f"serial+tcp://127.0.0.1:{port.getHost().port}", name="pbx2", devices=["1001", "1002"],
+        reactor=reactor, clock=clock, reconnect_delay=0.05,
+    )
+    events = Events()
+    driver.add_sink(events)
+    try:
+        driver.start()
+        yield events.next(ev.LINK_UP)
+        first = yield connections[0].pbx.request("QMON")
+        second = yield connections[0].pbx.request("QMON")
+        assert (first, second) == ("QMON;I=1;D=1001", "QMON;I=2;D=1002")
+        connections[0].transport.loseConnection()
+        yield events.next(ev.LINK_DOWN)
+        yield events.next(ev.LINK_UP)
+        again = yield connections[1].pbx.request("QMON")
+        assert again.endswith("D=1001")
+    finally:
+        yield driver.stop()
+        yield port.stopListening()

@@ -305,3 +305,12 @@ def test_faulty_line_at_a_fixed_seed_loses_no_frame(seed):
     host.connectionLost(None)
     for call in clock.getDelayedCalls():
         call.cancel()
+
+
+def test_a_frame_sent_the_moment_the_link_comes_up_goes_out_once():
+    clock, transport, sent = Clock(), StringTransport(), []
+    link = LinkProtocol(lambda text: None, clock, on_state=lambda up: sent.append(link.send("QMON;I=1;D=1")))
+    link.makeConnection(transport)
+    transport.clear()
+    link.dataReceived(NAK)
+    assert transport.value() == encode_frame(0, "QMON;I=1;D=1")
