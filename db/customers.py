@@ -182,7 +182,7 @@ def screen_pop(
     keys = lookup_keys(tenant, caller)
     if not keys:
         return ScreenPop(None, None)
-    rows = conn.execute(_MATCH, {"tenant_id": tenant.id, "keys": keys, "limit": 20}).all()
+    rows = _ranked(conn.execute(_MATCH, {"tenant_id": tenant.id, "keys": keys, "limit": 50}))
     if not rows:
         return ScreenPop(keys[0], None)
     chosen = rows[0]
@@ -381,8 +381,14 @@ def _match_ids(conn: Connection, tenant: Tenant, caller: str | None, limit: int)
     keys = lookup_keys(tenant, caller)
     if not keys:
         return []
-    rows = conn.execute(_MATCH, {"tenant_id": tenant.id, "keys": keys, "limit": limit})
+    rows = _ranked(conn.execute(_MATCH, {"tenant_id": tenant.id, "keys": keys, "limit": limit}))
     return list(dict.fromkeys(r.id for r in rows))
+
+
+def _ranked(rows: Iterable[Any]) -> list[Any]:
+    """VIPs first, then by priority, then oldest customer. Sorted here rather than in SQL:
+    ORDER BY over the joined rows costs MariaDB an on-disk temporary table (TEXT columns)."""
+    return sorted(rows, key=lambda r: (not r.vip, -r.priority, r.id))
 
 
 def _load_customers(conn: Connection, tenant: Tenant, ids: Sequence[int]) -> list[Customer]:
@@ -447,7 +453,6 @@ _MATCH = (
         _P.number.in_(bindparam("keys", expanding=True)),
         _C.tenant_id == bindparam("tenant_id"),
     )
-    .order_by(_C.vip.desc(), _C.priority.desc(), _C.id)
     .limit(bindparam("limit", type_=Integer))
 )
 _BY_IDS = select(*_CUSTOMER_COLUMNS).where(
@@ -510,22 +515,41 @@ _OPEN_TICKETS = (
     .order_by(m.Ticket.created_at.desc(), m.Ticket.id.desc())
     .limit(bindparam("limit", type_=Integer))
 )
+# The last interactions and open tickets are picked by id in a derived table of ids only, so
+# MariaDB materialises a small in-memory table instead of copying TEXT columns (notes, body)
+# into an on-disk temporary table for every call.
+_LAST_INTERACTIONS = (
+    select(m.Interaction.id.label("pick"))
+    .where(
+        m.Interaction.tenant_id == bindparam("tenant_id"),
+        m.Interaction.customer_id == bindparam("customer_id"),
+    )
+    .order_by(m.Interaction.started_at.desc(), m.Interaction.id.desc())
+    .limit(bindparam("interactions", type_=Integer))
+    .subquery("last_interactions")
+)
+_OPEN_TICKET_IDS = (
+    select(m.Ticket.id.label("pick"))
+    .where(
+        m.Ticket.tenant_id == bindparam("tenant_id"),
+        m.Ticket.customer_id == bindparam("customer_id"),
+        m.Ticket.status.in_(("open", "pending")),
+    )
+    .order_by(m.Ticket.created_at.desc(), m.Ticket.id.desc())
+    .limit(bindparam("tickets", type_=Integer))
+    .subquery("open_ticket_ids")
+)
 _POP_DETAILS = union_all(
     _PHONES, _ADDRESSES, _CONTACTS,
     _limited(
         select(m.Interaction, m.Agent.number.label("agent_number"))
-        .outerjoin(m.Agent, m.Agent.id == m.Interaction.agent_id)
-        .where(
-            m.Interaction.tenant_id == bindparam("tenant_id"),
-            m.Interaction.customer_id == bindparam("customer_id"),
-        )
-        .order_by(m.Interaction.started_at.desc(), m.Interaction.id.desc())
-        .limit(bindparam("interactions", type_=Integer)),
+        .join(_LAST_INTERACTIONS, _LAST_INTERACTIONS.c.pick == m.Interaction.id)
+        .outerjoin(m.Agent, m.Agent.id == m.Interaction.agent_id),
         "i", s1="call_id", s2="channel", s3="direction", s4="disposition", s5="notes",
         s6="agent_number", t1="started_at", t2="ended_at", n1="agent_id",
     ),
     _limited(
-        _OPEN_TICKETS.limit(bindparam("tickets", type_=Integer)),
+        select(m.Ticket).join(_OPEN_TICKET_IDS, _OPEN_TICKET_IDS.c.pick == m.Ticket.id),
         "t", s1="type", s2="status", s3="subject", s4="body", t1="created_at", t2="updated_at",
         n1="priority", n2="agent_id", n3="interaction_id",
     ),

@@ -1,0 +1,189 @@
+"""`cti bench screenpop-db --json [--customers N] [--mysql-url URL]`: screen-pop lookup latency.
+
+One tenant with N generated customers (default one million, with interactions and tickets) on
+SQLite and on MySQL/MariaDB; then `--lookups` screen-pops of random callers, in the spellings a
+switch delivers (national with trunk prefix, international with access code, E.164), one in ten
+an unknown number. Reported per back end: p50_ms / p99_ms of db.customers.screen_pop on an open
+connection, txn_p50_ms / txn_p99_ms of the same inside a pooled transaction as the database
+thread pool runs it (checkout with pre-ping, commit), plus customers, lookups, setup_seconds.
+
+Generated databases are cached between runs (SQLite file under --cache-dir, MySQL database
+cti_bench_screenpop_N), keyed by N and the schema revision, so only the first run pays for them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import tempfile
+import time
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from cti.commands.args import ArgumentParser
+from cti.errors import CLIError
+from cti.numbers import DialPlan
+from db import migrate, tenants
+from db.customers import count_customers, screen_pop
+from db.engine import make_engine
+from db.errors import NotFound
+from db.generate import generate_customers, phone_number
+from db.records import Tenant
+
+TENANT = "bench"
+COUNTRY = "49"
+MYSQL_ENV = ("CTI_BENCH_MYSQL_URL", "CTI_TEST_MYSQL_URL")
+
+
+def run(argv: list[str]) -> dict[str, Any]:
+    parser = ArgumentParser(prog="cti bench screenpop-db")
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--lookups", type=int, default=5000)
+    parser.add_argument("--mysql-url", default=None,
+                        help="server URL (default $CTI_BENCH_MYSQL_URL or $CTI_TEST_MYSQL_URL)")
+    parser.add_argument("--no-mysql", action="store_true")
+    parser.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(),
+                                                            "cti-bench-screenpop-db"))
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.customers < 1 or args.lookups < 1:
+        raise CLIError("--customers and --lookups must be positive")
+    result: dict[str, Any] = {"customers": args.customers, "lookups": args.lookups}
+    os.makedirs(args.cache_dir, exist_ok=True)
+    sqlite_path = os.path.join(args.cache_dir, f"screenpop-{args.customers}.db")
+    result["sqlite"] = _bench(f"sqlite:///{sqlite_path}", args)
+    mysql_server = args.mysql_url or next(filter(None, map(os.environ.get, MYSQL_ENV)), None)
+    if args.no_mysql or not mysql_server:
+        result["mysql"] = {"skipped": "no MySQL/MariaDB URL (--mysql-url or $CTI_BENCH_MYSQL_URL)"}
+    else:
+        result["mysql"] = _bench(_mysql_database(mysql_server, args.customers), args)
+    return result
+
+
+def _bench(url: str, args) -> dict[str, Any]:
+    engine = make_engine(url)
+    try:
+        started = time.perf_counter()
+        tenant, built = _prepare(engine, args.customers)
+        setup = time.perf_counter() - started
+        callers = _callers(tenant, args.customers, args.lookups, args.seed)
+        found, bare, in_txn = _measure(engine, tenant, callers)
+    except SQLAlchemyError as error:
+        raise CLIError(f"{make_url(url).render_as_string()}: {_reason(error)}") from None
+    finally:
+        engine.dispose()
+    return {
+        "customers": args.customers,
+        "lookups": len(callers),
+        "found": found,
+        "p50_ms": _ms(_percentile(bare, 50)),
+        "p99_ms": _ms(_percentile(bare, 99)),
+        "mean_ms": _ms(statistics.fmean(bare)),
+        "txn_p50_ms": _ms(_percentile(in_txn, 50)),
+        "txn_p99_ms": _ms(_percentile(in_txn, 99)),
+        "setup_seconds": round(setup, 2),
+        "generated": built,
+    }
+
+
+def _prepare(engine: Engine, customers: int) -> tuple[Tenant, bool]:
+    """The benchmark tenant with exactly `customers` generated customers: reused when the
+    cached database holds them at the current schema, rebuilt otherwise."""
+    if migrate.current_revision(engine) == migrate.head_revision():
+        with engine.connect() as conn:
+            try:
+                tenant = tenants.get_tenant(conn, TENANT)
+                if count_customers(conn, tenant) == customers:
+                    return tenant, False
+            except NotFound:
+                pass
+    _wipe(engine)
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        tenant = tenants.create_tenant(conn, TENANT, "Benchmark tenant",
+                                       dial_plan=DialPlan.for_country(COUNTRY))
+    generate_customers(engine, tenant, customers, seed=7, batch=50_000)
+    return tenant, True
+
+
+def _wipe(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        path = make_url(engine.url).database
+        engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            if path and os.path.exists(path + suffix):
+                os.remove(path + suffix)
+    elif migrate.current_revision(engine) is not None:
+        migrate.downgrade(engine, "base")
+
+
+def _mysql_database(server_url: str, customers: int) -> str:
+    name = f"cti_bench_screenpop_{customers}"
+    url = make_url(server_url)
+    admin = make_engine(url.set(database=None) if url.database else url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{name}` "
+                              "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    except SQLAlchemyError as error:
+        raise CLIError(f"MySQL {url.render_as_string()}: {_reason(error)}") from None
+    finally:
+        admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _callers(tenant: Tenant, customers: int, lookups: int, seed: int) -> list[tuple[str, bool]]:
+    """(caller ID as the switch gives it, whether a customer has it)."""
+    rng = random.Random(seed)
+    cc = tenant.dial_plan.country_code
+    plan = tenant.dial_plan
+    callers = []
+    for _ in range(lookups):
+        if rng.random() < 0.1:
+            callers.append((f"+{cc}99{rng.randrange(10**8):08d}", False))
+            continue
+        e164 = phone_number(cc, rng.randrange(customers), 0)
+        spelling = rng.choice((plan.national(e164), plan.international_prefix + e164[1:], e164))
+        callers.append((spelling, True))
+    return callers
+
+
+def _measure(engine: Engine, tenant: Tenant, callers) -> tuple[int, list[float], list[float]]:
+    clock = time.perf_counter
+    with engine.connect() as conn:
+        for caller, _ in callers[:200]:  # warm the caches and the statement cache
+            screen_pop(conn, tenant, caller)
+        bare = []
+        found = 0
+        for caller, exists in callers:
+            started = clock()
+            pop = screen_pop(conn, tenant, caller)
+            bare.append(clock() - started)
+            if (pop.customer is not None) != exists:
+                raise CLIError(f"screen-pop of {caller} found {pop.customer!r}, expected "
+                               f"{'a customer' if exists else 'none'}")
+            found += exists
+    in_txn = []
+    for caller, _ in callers[: max(1, len(callers) // 2)]:
+        started = clock()
+        with engine.begin() as conn:
+            screen_pop(conn, tenant, caller)
+        in_txn.append(clock() - started)
+    return found, bare, in_txn
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    return str(getattr(error, "orig", None) or error).splitlines()[0]
