@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
@@ -27,37 +26,37 @@ DriverFactory = Callable[..., Driver]
 """factory(url, name=..., devices=..., reactor=..., **options from the [[links]] table)."""
 
 
-def _csta(url: str, *, name: str, devices: tuple[str, ...], reactor: Any,
-          **options: Any) -> Driver:
-    from drivers.csta.driver import CstaDriver
+SCHEMES: dict[str, str] = {
+    "csta": "drivers.csta.driver",
+    "serial": "drivers.serial",
+    "serial+tcp": "drivers.serial",
+}
+"""URL scheme -> the module whose create_driver(url, name=, devices=, reactor=, **options)
+builds the link's driver."""
 
-    parts = urlsplit(url)
-    if not parts.hostname or not parts.port:
-        raise CLIError(f"link {name}: expected csta://HOST:PORT, got {url!r}")
-    return CstaDriver(parts.hostname, parts.port, devices, reactor, name, **options)
 
-
-def _serial(url: str, *, name: str, devices: tuple[str, ...], reactor: Any,
-            **options: Any) -> Driver:
+def driver_factory(scheme: str) -> DriverFactory:
+    module_name = SCHEMES.get(scheme)
+    if module_name is None:
+        raise CLIError(f"no driver for URL scheme {scheme!r} (known: {', '.join(SCHEMES)})")
     try:
-        module = importlib.import_module("drivers.serial")
-    except ModuleNotFoundError:
-        raise CLIError("the serial driver is not available in this build") from None
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise CLIError(f"the {scheme} driver is not available in this build") from None
+        raise
     factory = getattr(module, "create_driver", None)
     if factory is None:
-        raise CLIError("the serial driver (drivers.serial) offers no create_driver()")
-    return factory(url, name=name, devices=devices, reactor=reactor, **options)
-
-
-SCHEMES: dict[str, DriverFactory] = {"csta": _csta, "serial": _serial, "serial+tcp": _serial}
+        raise CLIError(f"the {scheme} driver ({module_name}) offers no create_driver()")
+    return factory
 
 
 def create_driver(config: LinkConfig, reactor: Any) -> Driver:
     """The driver of one [[links]] table; CLIError names what is wrong with it."""
-    factory = SCHEMES.get(config.scheme)
-    if factory is None:
-        raise CLIError(f"link {config.name}: no driver for URL scheme {config.scheme!r} "
-                       f"(known: {', '.join(SCHEMES)})")
+    try:
+        factory = driver_factory(config.scheme)
+    except CLIError as exc:
+        raise CLIError(f"link {config.name}: {exc}") from None
     try:
         return factory(config.url, name=config.name, devices=config.devices, reactor=reactor,
                        **config.options)

@@ -19,6 +19,10 @@ class LinkSet:
         link = self.links.get(link_name or "")
         return link.config.tenant if link is not None else self.default_tenant
 
+    def scheme_of(self, link_name: str) -> str:
+        link = self.links.get(link_name)
+        return link.config.scheme if link is not None else "unknown"
+
     def serves(self, tenant: str, device: str) -> bool:
         return any(link.config.tenant == tenant and link.owns(device)
                    for link in self.links.values())

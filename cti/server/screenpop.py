@@ -55,13 +55,21 @@ class ScreenPops:
             subject = self.services.calls.live(about) or call
         return self._pop(tenant, agent, event.device, call, subject)
 
-    def moved(self, tenant: str, event: ev.Event) -> None:
-        """After a transfer or conference: pop at every agent now on the resulting call."""
+    def moved(self, tenant: str, event: ev.Event,
+              previous: list[tuple[set[str], bool]]) -> None:
+        """After a transfer or conference: pop at every agent the caller's call newly reached.
+
+        `previous` holds, for each call involved before the event, its devices and whether it
+        carried a customer; the caller's call is the one with the customer (else the first).
+        Devices already on it (the agent who stays, a monitored agent) get no second pop.
+        """
         call = self.services.calls.live(event.call_id)
         if call is None:
             return
+        main = next((devices for devices, known in previous if known),
+                    previous[0][0] if previous else set())
         for device in list(call.connections):
-            if device == event.device:
+            if device == event.device or device in main:
                 continue
             agent = self.services.agents.at_extension(tenant, device)
             if agent is not None:

@@ -31,11 +31,13 @@ from cti.server.linkset import LinkSet
 from cti.server.screenpop import ScreenPops
 from cti.server.views import customer_dict, interaction_dict, ticket_dict
 from db import agents as db_agents
+from db import calls as db_calls
 from db import customers as db_customers
 from db import queues as db_queues
 from db import tenants as db_tenants
 from db.errors import AuthenticationFailed
 from db.errors import NotFound as DbNotFound
+from db.records import CallRecord as DbCallRecord
 from db.records import Tenant
 
 log = Logger(namespace="cti.server")
@@ -622,6 +624,10 @@ class Services:
         before = self.calls.live(event.call_id) if event.call_id else None
         devices_before = set(before.connections) if before is not None else set()
         olds = [self.calls.live(old) for old in event.old_call_ids]
+        previous = [
+            (set(call.connections), self.pops.customer_of(call) is not None)
+            for call in {id(c): c for c in (before, *olds) if c is not None}.values()
+        ]
         try:
             finished = self.calls.apply(event)
         except Exception:
@@ -644,13 +650,39 @@ class Services:
             self._publish_call("created" if before is None else "updated", after)
         for record in finished or ():
             self._publish_call("ended", record)
+            self._store_call(tenant, link, record)
         for view in self.agents.on_event(tenant, event, self.now()):
             self._publish_agent(view)
         self.acd.on_event(tenant, event)
         if event.event == ev.DELIVERED:
             self.pops.delivered(tenant, event)
         elif event.event in (ev.TRANSFERRED, ev.CONFERENCED):
-            self.pops.moved(tenant, event)
+            self.pops.moved(tenant, event, previous)
+
+    @defer.inlineCallbacks
+    def _store_call(self, tenant_code: str, link: str, call: Any) -> Any:
+        """The finished call as a call record row (keyed so a replay stores it once)."""
+        inside = self.links.serves
+        calling_in = bool(call.calling) and inside(tenant_code, call.calling)
+        called_in = bool(call.called) and inside(tenant_code, call.called)
+        direction = {(True, True): "internal", (True, False): "out",
+                     (False, True): "in"}.get((calling_in, called_in))
+        answered = call.answered
+        try:
+            tenant = yield self.tenant(tenant_code)
+            yield self.db.run(db_calls.record_call, DbCallRecord(
+                source=self.links.scheme_of(link), started_at=_dt(call.started),
+                tenant_id=tenant.id, link=link, call_id=call.call_id,
+                answered_at=_dt(answered), ended_at=_dt(call.ended),
+                extension=call.answered_by, calling=call.calling, called=call.called,
+                number=call.ani if direction != "out" else call.dnis or call.called,
+                direction=direction,
+                ring_seconds=round(answered - call.started) if answered else None,
+                duration_seconds=round(call.ended - (answered or call.started)),
+                record_key=f"{link}:{call.call_id}:{call.started:.3f}"[:64],
+            ))
+        except Exception as exc:
+            log.warn("call record of {call} not stored: {error}", call=call.call_id, error=exc)
 
     # -- publishing ---------------------------------------------------------------------------
 

@@ -226,3 +226,90 @@ def test_a_caller_waits_in_queue_while_nobody_is_ready(linked):
     assert sales["callers"][0]["calling"] == CALLER and sales["callers"][0]["position"] == 1
     yield client.post("/api/v1/agents/me/state", {"state": "ready"}, agent["token"])
     yield wait_for(lambda: "1002" in pbx.switch.call(call_id).connections)
+
+
+@pytest_twisted.inlineCallbacks
+def test_supervisor_listens_in_and_changes_an_agents_state(linked):
+    running, client, pbx = linked
+    agent = yield client.login("1001", extension="1001")
+    sup = yield client.login("sup", extension="1003")
+    stream = yield EventStreamClient.connect(running.url, agent["token"])
+    try:
+        call_id = pbx.switch.inbound_call(CALLER, "1001")
+        yield stream.next_event("screen_pop", call_id=call_id)
+        yield client.post(f"/api/v1/calls/{call_id}/answer", {}, agent["token"])
+        yield stream.next_event("established", device="1001")
+
+        status, body = yield client.post(f"/api/v1/calls/{call_id}/monitor", {"mode": "listen"},
+                                         sup["token"])
+        assert status == 200, body
+        yield wait_for(lambda: "1003" in pbx.switch.call(call_id).connections)
+        status, call = yield client.get(f"/api/v1/calls/{call_id}", sup["token"])
+        assert "1003" in [p["device"] for p in call["parties"]]
+        stream.send({"action": "ping"})
+        yield stream.next_event("pong")
+        assert len([m for m in stream.messages if m["event"] == "screen_pop"]) == 1
+
+        status, view = yield client.post("/api/v1/agents/1001/state",
+                                         {"state": "not_ready", "reason": "meeting"}, sup["token"])
+        assert (status, view["status"], view["reason"]) == (200, "not_ready", "meeting")
+        change = yield stream.next_event("agent_state", reason="meeting")
+        assert change["agent_id"] == "1001"
+        status, agents = yield client.get("/api/v1/agents", sup["token"])
+        by_id = {a["agent_id"]: a for a in agents}
+        assert set(by_id) == {"1001", "1002", "1003"}
+        assert by_id["1001"]["state"] == "in_call" and by_id["1002"]["status"] == "logged_out"
+        status, agents = yield client.get("/api/v1/agents", agent["token"])
+        assert [a["agent_id"] for a in agents] == ["1001"]
+    finally:
+        yield stream.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_hold_retrieve_hangup_disposition_and_the_call_record(linked):
+    running, client, pbx = linked
+    agent = yield client.login("1001", extension="1001")
+    stream = yield EventStreamClient.connect(running.url, agent["token"])
+    try:
+        call_id = pbx.switch.inbound_call(CALLER, "1001")
+        pop = yield stream.next_event("screen_pop", call_id=call_id)
+        for action, event in (("answer", "established"), ("hold", "held"),
+                              ("retrieve", "retrieved")):
+            status, _ = yield client.post(f"/api/v1/calls/{call_id}/{action}", {},
+                                          agent["token"])
+            assert status == 200, action
+            yield stream.next_event(event, device="1001")
+        status, body = yield client.post(f"/api/v1/calls/{call_id}/dtmf", {"digits": "12#"},
+                                         agent["token"])
+        assert status == 200, body
+        yield client.post(f"/api/v1/calls/{call_id}/hangup", {}, agent["token"])
+        yield stream.next_event("call", kind="ended")
+
+        status, body = yield client.post(f"/api/v1/calls/{call_id}/disposition",
+                                         {"code": "sale", "notes": "two units"}, agent["token"])
+        assert status == 201, body
+        assert body["customer_id"] == pop["customer"]["id"]
+        status, history = yield client.get(f"/api/v1/customers/{pop['customer']['id']}"
+                                           "/interactions", agent["token"])
+        assert history[0]["disposition"] == "sale" and history[0]["call_id"] == call_id
+        status, body = yield client.post(f"/api/v1/calls/{call_id}/hold", {}, agent["token"])
+        assert status == 404
+
+        from db import calls as db_calls
+        from db import tenants as db_tenants
+
+        def stored(conn):
+            return db_calls.list_calls(conn, db_tenants.get_tenant(conn, "acme"))
+
+        yield wait_for(lambda: running.server.services.calls.ended(call_id) is not None)
+        records = []
+        for _ in range(50):
+            records = yield running.server.database.run(stored)
+            if records:
+                break
+            yield task.deferLater(reactor, 0.05, lambda: None)
+        (record,) = records
+        assert record.call_id == call_id and record.direction == "in"
+        assert record.calling == CALLER and record.extension == "1001"
+    finally:
+        yield stream.close()
