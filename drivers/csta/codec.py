@@ -39,6 +39,9 @@ _LENIENT_PARSER = etree.XMLParser(
 )
 
 
+_fromstring = etree.fromstring
+
+
 class DecodeError(ValueError):
     """The bytes of a frame are not a CSTA document we can read; the frame is skipped."""
 
@@ -70,7 +73,7 @@ def parse(body: bytes) -> etree._Element:
     if b"!" in body and b"<!DOCTYPE" in body:  # one memchr for the usual frame
         raise DecodeError("document type declarations are not accepted")
     try:
-        return etree.fromstring(body, _PARSER)
+        return _fromstring(body, _PARSER)
     except etree.XMLSyntaxError as exc:
         if "Namespace prefix" not in str(exc):
             raise DecodeError(f"malformed XML: {exc}") from None
@@ -188,6 +191,19 @@ def connection_of(element: etree._Element | None) -> tuple[str | None, str | Non
         elif name in ("connectionID", "newConnection", "connection") and call_id is None:
             call_id, device = connection_of(item)
     return call_id, device
+
+
+def call_id_of(element: etree._Element) -> str | None:
+    """Only the callID of a connection (old calls of a transfer need no device)."""
+    names = _LOCAL_NAMES
+    for item in element[:]:
+        name = names.get(item.tag)
+        if name is None:
+            name = local_name(item.tag)
+        if name == "callID":
+            text = item.text
+            return text.strip() or None if text is not None else None
+    return connection_of(element)[0]
 
 
 def element_to_data(element: etree._Element) -> Any:
@@ -341,8 +357,20 @@ _ROLES: dict[str, dict[str, int]] = {
 _ROLES["DigitsDialedEvent"]["diallingDevice"] = _ALT_DEVICE
 _UNKNOWN_ROLES = _roles("device", "connection") | {"eventConnection": _CONNECTION}
 _SKIP = -1
-_TAG_ROLES: dict[str, dict[Any, int]] = {}
-"""Per event element: full tag ("{ns}name") -> role, filled as tags are met (one lookup a child)."""
+_DECODERS: dict[str, tuple[str, dict[str, int], dict[Any, int]]] = {}
+"""Event element name -> (event name, roles by local name, roles by full tag). The last is
+filled as tags are met, so each child costs one dict lookup whatever its namespace."""
+
+
+def _decoder(name: str) -> tuple[str, dict[str, int], dict[Any, int]]:
+    known = _EVENTS.get(name)
+    if known is None:
+        entry = (event_name(name), _UNKNOWN_ROLES, {})
+    else:
+        entry = (known[0], _ROLES[name], {})
+    if len(_DECODERS) < 512:
+        _DECODERS[name] = entry
+    return entry
 
 
 def decode_event(
@@ -356,16 +384,7 @@ def decode_event(
     """
     if name is None:
         name = local_name(root.tag)
-    known = _EVENTS.get(name)
-    if known is None:
-        kind, roles = event_name(name), _UNKNOWN_ROLES
-    else:
-        kind, roles = known[0], _ROLES[name]
-    tag_roles = _TAG_ROLES.get(name)
-    if tag_roles is None:
-        tag_roles = {}
-        if len(_TAG_ROLES) < 256:
-            _TAG_ROLES[name] = tag_roles
+    kind, roles, tag_roles = _DECODERS.get(name) or _decoder(name)
     event = Event(kind, now)
     raw = conn_device = alt_device = private = new_connections = data = None
     old_calls: list[str] = []
@@ -418,7 +437,7 @@ def decode_event(
         elif role == _ROUTE_XREF:
             event.cross_ref = text_of(item)
         elif role == _OLD_CALL:
-            call_id = connection_of(item)[0]
+            call_id = call_id_of(item)
             if call_id is not None and call_id not in old_calls:
                 old_calls.append(call_id)
         elif role == _NEW_CONNECTIONS:

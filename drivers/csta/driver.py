@@ -269,9 +269,8 @@ class CstaDriver(CstaServices):
         was_up, self._up, self._ready = self._up, False, False
         self._routes.clear()
         if was_up:
-            self._emit(Event(ev.LINK_DOWN, self._now(), data={
-                "reason": reason.getErrorMessage() if reason is not None else None,
-            }))
+            why = reason.getErrorMessage() if reason is not None else "connection lost"
+            self._emit(Event(ev.LINK_DOWN, self._now(), reason=why))
         waiters, self._stop_waiters = self._stop_waiters, []
         for waiter in waiters:
             waiter.callback(None)

@@ -282,7 +282,7 @@ def test_link_loss_fails_pending_requests_and_announces_link_down():
     pending = outcome(driver.hold_call("7", "1001"))
     switch.drop()
     assert pending[0].check(LinkDown)
-    assert events[-1].event == ev.LINK_DOWN
+    assert (events[-1].event, events[-1].reason) == (ev.LINK_DOWN, "Connection was closed cleanly.")
     assert not driver.connected
 
 
