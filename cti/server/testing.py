@@ -245,10 +245,11 @@ class EventStreamClient:
 
     @classmethod
     @defer.inlineCallbacks
-    def connect(cls, base_url: str, token: str) -> Any:
+    def connect(cls, base_url: str, token: str, tls_policy: IPolicyForHTTPS | None = None) -> Any:
         url = base_url.replace("http", "ws", 1) + f"/api/v1/events?token={token}"
         client = cls()
-        endpoint = WebSocketClientEndpoint.new(_reactor(), url)
+        extra = {"tlsPolicy": tls_policy} if tls_policy is not None else {}
+        endpoint = WebSocketClientEndpoint.new(_reactor(), url, **extra)
         yield defer.Deferred.fromCoroutine(endpoint.connect(_Factory(client)))
         return client
 
