@@ -9,6 +9,7 @@ thousands of generated customers with interactions and tickets.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -85,11 +86,17 @@ _TENANTS = [
 
 
 def seed_demo(
-    engine: Engine, *, customers_per_tenant: int = 3000, now: datetime | None = None
+    engine: Engine,
+    *,
+    customers_per_tenant: int = 3000,
+    now: datetime | None = None,
+    hasher: Callable[[str], str] | None = None,
 ) -> list[DemoLogin]:
     """Load the demo tenants; returns every login with its password. Refuses a database that
-    already holds them (AlreadySeeded)."""
+    already holds them (AlreadySeeded). `hasher` makes the password hashes (default
+    db.passwords.hash_password; tests pass a cheap one)."""
     now = now or datetime.now(UTC)
+    hasher = hasher or hash_password
     with engine.begin() as conn:
         taken = conn.execute(
             select(m.Tenant.code).where(m.Tenant.code.in_([t["code"] for t in _TENANTS]))
@@ -99,14 +106,14 @@ def seed_demo(
     logins: list[DemoLogin] = []
     for spec in _TENANTS:
         with engine.begin() as conn:
-            tenant, made = _tenant(conn, spec, now)
+            tenant, made = _tenant(conn, spec, now, hasher)
         logins += made
         generate_customers(engine, tenant, customers_per_tenant, seed=zlib.crc32(spec["code"].encode()),
                            now=now)
     return logins
 
 
-def _tenant(conn, spec, now: datetime) -> tuple[Tenant, list[DemoLogin]]:
+def _tenant(conn, spec, now: datetime, hasher) -> tuple[Tenant, list[DemoLogin]]:
     code = spec["code"]
     tenant = tenants.create_tenant(conn, code, spec["name"],
                                    dial_plan=DialPlan.for_country(spec["country"]),
@@ -116,12 +123,13 @@ def _tenant(conn, spec, now: datetime) -> tuple[Tenant, list[DemoLogin]]:
         password = f"agent{number}"
         extension = str(int(number) + 1000)
         agent = agents.create_agent(conn, tenant, number, password, name=name,
-                                    extension=extension, skills=skills, actor="seed")
+                                    extension=extension, skills=skills,
+                                    password_hash=hasher(password), actor="seed")
         logins.append(DemoLogin(code, agent.login, password, "agent", extension))
     for role in ("supervisor", "administrator"):
         login, password = f"{code}-{role[:5]}", f"{role[:5]}-{code}"
         agents.create_user(conn, tenant, login, password, name=f"{spec['name']} {role}",
-                           role=role, password_hash=hash_password(password), actor="seed")
+                           role=role, password_hash=hasher(password), actor="seed")
         logins.append(DemoLogin(code, login, password, role, None))
     weekdays = [(day, time(8), time(20)) for day in range(5)] + [(5, time(9), time(14))]
     queues.create_schedule(conn, tenant, "office-hours", weekdays,
