@@ -61,6 +61,7 @@ _EXIT_EVENTS = {
     "leave_empty": "EXITEMPTY", "queue_removed": "EXITEMPTY",
 }
 _AUTO_POSITION = 1 << 30
+_RECORDS = (QueueLogEvent, AgentState)
 
 
 class Engine:
@@ -129,7 +130,7 @@ class Engine:
 
     def _emit(self, decision: Decision) -> None:
         self._out.append(decision)
-        if isinstance(decision, QueueLogEvent | AgentState):
+        if type(decision) in _RECORDS:
             self.stats.observe(decision)
 
     def _log(self, queue: str | None, call_id: str | None, agent_id: str | None, event: str,

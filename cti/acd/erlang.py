@@ -22,6 +22,7 @@ def erlang_b(agents: int, load: float) -> float:
 
 def p_wait(agents: int, load: float) -> float:
     """Erlang C: probability that a caller has to wait (1.0 when the load is not below N)."""
+    _check(agents, load)
     if load >= agents:
         return 1.0
     blocking = erlang_b(agents, load)
@@ -30,6 +31,7 @@ def p_wait(agents: int, load: float) -> float:
 
 def asa(agents: int, load: float, aht: float) -> float:
     """Average speed of answer over all callers (seconds); infinite when overloaded."""
+    _check(agents, load)
     if load >= agents:
         return math.inf
     return p_wait(agents, load) * aht / (agents - load)
@@ -37,6 +39,7 @@ def asa(agents: int, load: float, aht: float) -> float:
 
 def service_level(agents: int, load: float, aht: float, seconds: float) -> float:
     """Fraction of callers answered within `seconds`."""
+    _check(agents, load)
     if load >= agents:
         return 0.0
     return 1.0 - p_wait(agents, load) * math.exp(-(agents - load) * seconds / aht)

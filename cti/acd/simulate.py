@@ -16,13 +16,14 @@ import heapq
 import itertools
 import math
 import time as wallclock
+from collections import deque
 from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
 from cti.acd import erlang
 from cti.acd.config import QueueConfig
-from cti.acd.decisions import AgentState, Decision, Offer, QueueLogEvent, RingAll
+from cti.acd.decisions import Decision, Offer, QueueLogEvent, RingAll
 from cti.acd.engine import Engine
 from cti.acd.stats import Stats
 
@@ -140,21 +141,23 @@ class _World:
 
     def handle(self, decisions: list[Decision]) -> None:
         """Execute decisions as the server would, with agents that answer when offered."""
-        pending = list(decisions)
+        pending = deque(decisions)
         while pending:
-            decision = pending.pop(0)
-            if isinstance(decision, QueueLogEvent | AgentState):
+            decision = pending.popleft()
+            kind = type(decision)
+            if kind is QueueLogEvent:
                 self.record(decision)
-            elif isinstance(decision, Offer | RingAll):
-                agent = decision.agent_id if isinstance(decision, Offer) else decision.agents[0][0]
+            elif kind is Offer or kind is RingAll:
+                agent = decision.agent_id if kind is Offer else decision.agents[0][0]
                 now = self.engine.now
                 self.unanswered.discard(decision.call_id)
-                pending[0:0] = self.engine.agent_answered(decision.call_id, agent, now)
+                pending.extendleft(reversed(
+                    self.engine.agent_answered(decision.call_id, agent, now)))
                 self.push(now + self.rng.expovariate(1.0 / self.traffic.aht), "end",
                           decision.call_id)
 
-    def record(self, record: QueueLogEvent | AgentState) -> None:
-        if isinstance(record, AgentState) or record.call_id is None:
+    def record(self, record: QueueLogEvent) -> None:
+        if record.call_id is None:
             return
         entered = self.entered.get(record.call_id, -1.0)
         if entered < self.traffic.warmup:

@@ -115,6 +115,8 @@ class Stats:
         self.queue_intervals: dict[tuple[str, float], QueueCounters] = {}
         self.agent_intervals: dict[tuple[str, float], AgentCounters] = {}
         self._agent_mode: dict[str, tuple[float, bool, bool, bool]] = {}
+        self._queue_cache: dict[str, tuple[float, float, tuple[QueueCounters, QueueCounters]]] = {}
+        self._agent_cache: dict[str, tuple[float, float, tuple[AgentCounters, AgentCounters]]] = {}
         self._handlers = {
             "ENTERQUEUE": self._enter, "CONNECT": self._connect, "ABANDON": self._abandon,
             "COMPLETEAGENT": self._complete, "COMPLETECALLER": self._complete,
@@ -166,7 +168,8 @@ class Stats:
 
     # Folding -----------------------------------------------------------------------------
     def observe(self, record: QueueLogEvent | AgentState) -> None:
-        if isinstance(record, AgentState):
+        """Fold one record in (records must come in time order, as the engine emits them)."""
+        if type(record) is AgentState:
             self._agent_state(record)
             return
         handler = self._handlers.get(record.event)
@@ -174,24 +177,34 @@ class Stats:
             handler(record)
 
     def _queue_counters(self, record: QueueLogEvent) -> tuple[QueueCounters, QueueCounters]:
+        """(totals, current interval) of the record's queue; the pair is cached per queue
+        while records stay inside one interval, which is nearly always."""
         name = record.queue or ""
+        cached = self._queue_cache.get(name)
+        if cached is not None and cached[0] <= record.time < cached[1]:
+            return cached[2]
         total = self.queues.get(name)
         if total is None:
             total = self.queues[name] = QueueCounters()
-        key = (name, self._bucket(record.time))
-        bucket = self.queue_intervals.get(key)
+        start = self._bucket(record.time)
+        bucket = self.queue_intervals.get((name, start))
         if bucket is None:
-            bucket = self.queue_intervals[key] = QueueCounters()
+            bucket = self.queue_intervals[(name, start)] = QueueCounters()
+        self._queue_cache[name] = (start, start + self.interval, (total, bucket))
         return total, bucket
 
     def _agent_counters(self, agent_id: str, time: float) -> tuple[AgentCounters, AgentCounters]:
+        cached = self._agent_cache.get(agent_id)
+        if cached is not None and cached[0] <= time < cached[1]:
+            return cached[2]
         total = self.agents.get(agent_id)
         if total is None:
             total = self.agents[agent_id] = AgentCounters()
-        key = (agent_id, self._bucket(time))
-        bucket = self.agent_intervals.get(key)
+        start = self._bucket(time)
+        bucket = self.agent_intervals.get((agent_id, start))
         if bucket is None:
-            bucket = self.agent_intervals[key] = AgentCounters()
+            bucket = self.agent_intervals[(agent_id, start)] = AgentCounters()
+        self._agent_cache[agent_id] = (start, start + self.interval, (total, bucket))
         return total, bucket
 
     def _bucket(self, time: float) -> float:
@@ -277,15 +290,15 @@ class Stats:
         start, staffed, busy, not_ready = mode
         if not (staffed or busy or not_ready) or end <= start:
             return
-        total = self.agents.get(agent_id)
-        if total is None:
-            total = self.agents[agent_id] = AgentCounters()
+        total, bucket = self._agent_counters(agent_id, start)
         _charge(total, end - start, staffed, busy, not_ready)
-        while start < end:
-            boundary = min(end, self._bucket(start) + self.interval)
-            _, bucket = self._agent_counters(agent_id, start)
+        while True:
+            boundary = min(end, self._agent_cache[agent_id][1])
             _charge(bucket, boundary - start, staffed, busy, not_ready)
+            if boundary >= end:
+                return
             start = boundary
+            bucket = self._agent_counters(agent_id, start)[1]
 
 
 def _charge(counters: AgentCounters, seconds: float, staffed: bool, busy: bool,
