@@ -7,8 +7,9 @@ a noisy machine. The mix: the real OpenScape frames from shared/samples (Service
 Originated, a pretty-printed Delivered with privateData) and simulator-style ed4 frames for
 the events a call centre sees most.
 
-Both measurements alternate in short rounds and the best round of each counts, which is the
-usual way to read a CPU-bound figure on a shared machine.
+Both measurements run in short back-to-back pairs of rounds timed in process CPU time, and the
+median pair is reported: on a shared machine that keeps each ratio's two sides under the same
+conditions, which a best-of-each would not.
 """
 
 from __future__ import annotations
@@ -115,31 +116,26 @@ def simulator_frames() -> list[bytes]:
     return frames
 
 
-def _best_rate(work: Callable[[], None], items: int, rounds: list[float]) -> float:
+def _cpu_seconds(work: Callable[[], None]) -> float:
     started = time.process_time()
     work()
-    elapsed = time.process_time() - started
-    rounds.append(elapsed)
-    return items / min(rounds)
+    return time.process_time() - started
 
 
 def run(argv: list[str]) -> dict[str, Any]:
     parser = ArgumentParser(prog="cti bench codec")
-    parser.add_argument("--seconds", type=float, default=3.0, help="total measuring time")
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--seconds", type=float, default=4.0, help="total measuring time")
+    parser.add_argument("--round-ms", type=float, default=20.0, help="length of one round")
     args = parser.parse_args(argv)
 
     samples = sample_frames()
     simulated = simulator_frames()
-    # Mixed as a switch would: the real frames and the simulator's interleaved.
+    # Mixed as a switch would send them: real frames and simulator frames interleaved.
     mix = [frame for pair in zip(simulated, samples * 3, strict=False) for frame in pair]
-    mix += simulated[len(mix) // 2:]
     decode = codec.decode_event_bytes
     fromstring = etree.fromstring
     for body in mix:  # every frame must decode, or the figure would be meaningless
         decode(body, 0.0)
-
-    batch = max(1, int(200 * args.seconds / max(args.rounds, 1)))
 
     def decoding() -> None:
         now = time.time()
@@ -152,27 +148,38 @@ def run(argv: list[str]) -> dict[str, Any]:
             for body in mix:
                 fromstring(body)
 
-    decode_rounds: list[float] = []
-    parse_rounds: list[float] = []
+    batch = 1
+    batch = max(1, round(args.round_ms / 1000 / max(_cpu_seconds(decoding), 1e-6)))
     items = batch * len(mix)
+    # Paired rounds, back to back and in alternating order, so that both sides of each pair
+    # see the same machine; the median pair is reported (robust against other load).
+    pairs: list[tuple[float, float]] = []
     deadline = time.process_time() + args.seconds
-    done = 0
-    while done < args.rounds or time.process_time() < deadline:
-        events_per_second = _best_rate(decoding, items, decode_rounds)
-        lxml_per_second = _best_rate(parsing, items, parse_rounds)
-        done += 1
-        if done >= args.rounds * 4:
-            break
+    while time.process_time() < deadline or len(pairs) < 5:
+        if len(pairs) % 2:
+            parse_time, decode_time = _cpu_seconds(parsing), _cpu_seconds(decoding)
+        else:
+            decode_time, parse_time = _cpu_seconds(decoding), _cpu_seconds(parsing)
+        pairs.append((items / decode_time, items / parse_time))
+    pairs.sort(key=lambda pair: pair[1] / pair[0])
+    events_per_second, lxml_per_second = pairs[len(pairs) // 2]
     return {
         "events_per_second": round(events_per_second),
         "lxml_parse_per_second": round(lxml_per_second),
         "ratio_to_lxml": round(lxml_per_second / events_per_second, 3),
+        "ratio_best_quartile": round(pairs[len(pairs) // 4][1] / pairs[len(pairs) // 4][0], 3),
+        "ratio_worst_quartile": round(
+            pairs[3 * len(pairs) // 4][1] / pairs[3 * len(pairs) // 4][0], 3),
+        "best_events_per_second": round(max(pair[0] for pair in pairs)),
         "frames": len(mix),
         "sample_frames": len(samples),
         "simulator_frames": len(simulated),
         "bytes_per_frame": round(sum(map(len, mix)) / len(mix)),
-        "rounds": done,
+        "pairs": len(pairs),
+        "frames_per_round": items,
+        "clock": "process CPU time",
         "cpu": _cpu_name(),
+        "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "lxml": ".".join(map(str, etree.LXML_VERSION)),
         "libxml2": ".".join(map(str, etree.LIBXML_VERSION)),
