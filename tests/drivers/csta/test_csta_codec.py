@@ -485,3 +485,44 @@ def test_round_trip_of_connection_requests(name, call_id, device):
 def test_round_trip_of_any_request_fields(children):
     root = codec.parse(build("SomeRequest", list(children.items())))
     assert {codec.local_name(c.tag): codec.text_of(c) for c in root} == children
+
+
+# -- the cheap paths keep their meaning ------------------------------------------------------------
+
+def test_only_the_roots_default_namespace_is_dropped_before_parsing():
+    body = (b'<?xml version="1.0"?><HeldEvent xmlns="urn:x" xmlns:v="urn:v">'
+            b'<child xmlns="urn:inner"/><v:x/></HeldEvent>')
+    assert codec.without_default_namespace(body) == (
+        b'<?xml version="1.0"?><HeldEvent xmlns:v="urn:v">'
+        b'<child xmlns="urn:inner"/><v:x/></HeldEvent>')
+    untouched = b"<HeldEvent><child xmlns='urn:a'/></HeldEvent>"
+    assert codec.without_default_namespace(untouched) == untouched
+
+
+def test_prefixed_extensions_are_kept_verbatim_too():
+    body = (b'<ns1:HeldEvent xmlns:ns1="http://www.ecma-international.org/standards/ecma-323/'
+            b'csta/ed3/priv5"><ns1:heldConnection><ns1:callID>3</ns1:callID></ns1:heldConnection>'
+            b'<ns1:extensions><ns1:privateData><ns1:private><av:ucid xmlns:av="urn:avaya">'
+            b'00001000011234567890</av:ucid></ns1:private></ns1:privateData></ns1:extensions>'
+            b'</ns1:HeldEvent>')
+    event = decode(body)
+    assert event.call_id == "3"
+    assert event.private.startswith("<ns1:extensions>")
+    assert event.private.endswith("</ns1:extensions>")
+    assert event.private.encode() in body
+
+
+def test_private_data_outside_extensions_is_serialised():
+    event = decode(build("AgentReadyEvent", [dev("agentDevice", "1001"),
+                                             ("privateData", [("private", [("skill", "7")])])]))
+    assert "<skill>7</skill>" in event.private
+
+
+def test_the_same_transfer_on_every_monitor_decodes_alike():
+    body = build("TransferedEvent", [
+        conn("primaryOldCall", "1", "100"), conn("secondaryOldCall", "2", "100"),
+        dev("transferringDevice", "100"),
+        ("transferredConnections", [("connectionListItem", [conn("newConnection", "3", "200")])]),
+    ])
+    first, second = decode(body), decode(body)
+    assert first.parties == second.parties == (ev.Party("3", "200", None, "200"),)
