@@ -47,7 +47,8 @@ def run(argv: list[str]) -> dict[str, Any]:
     scenarios = [main]
     if not args.no_baseline and args.agents >= 100 and args.queues >= 10:
         scenarios.append(Scenario(args.agents // 10, args.queues // 10,
-                                  max(1, args.waiting // 10), args.queues_per_agent, args.seed))
+                                  max(1, args.waiting // 10),
+                                  min(args.queues_per_agent, args.queues // 10), args.seed))
     # Alternate short blocks so both sizes see the same machine noise.
     gc.collect()
     gc.freeze()

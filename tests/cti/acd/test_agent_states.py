@@ -198,3 +198,22 @@ def test_switch_races_on_unknown_calls_are_ignored(center):
     # The answer that raced the abandon changes nothing.
     assert center.engine.agent_answered("c1", "a1", 3.1) == []
     assert center.state("a1") == ("available", "idle", None)
+
+
+def test_a_transfer_ends_the_agents_part_and_starts_wrap_up(center):
+    center.queue("q", wrapup_seconds=20)
+    center.staff("q", "a1")
+    center.take("c1", 0)
+    decisions = center.engine.call_transferred("c1", 30, target="2099")
+    record = center.record(decisions, "TRANSFER")
+    assert record.data == {"target": "2099", "holdtime": 0, "talktime": 30, "holdseconds": 0.0}
+    assert center.state("a1") == ("available", "wrap_up", None)
+    assert "c1" not in center.engine.calls
+
+
+def test_a_waiting_caller_transferred_out_of_the_queue_leaves_it(center):
+    center.queue("q")
+    center.arrive("c1", 0)
+    decisions = center.engine.call_transferred("c1", 5, target="operator")
+    assert center.record(decisions, "TRANSFER").data["target"] == "operator"
+    assert center.waiting() == []
