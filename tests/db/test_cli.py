@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+import db.seed
 from cti.cli import main
 from db import customers, tenants
 from db.engine import make_engine
@@ -42,10 +43,8 @@ def test_unreachable_or_unsupported_databases_fail_in_one_line(capsys):
     assert len(err) == 2
 
 
-def test_seed_prints_the_demo_logins(db_url, capsys, monkeypatch):
-    import db.seed
-
-    monkeypatch.setattr(db.seed, "hash_password", lambda p: db.seed.hash_password(p, n=16))
+def test_seed_prints_the_demo_logins(db_url, capsys, monkeypatch, cheap_hash):
+    monkeypatch.setattr(db.seed, "hash_password", cheap_hash)
     assert main(["db", "seed", "--demo", "--customers", "20", "--database", db_url]) == 0
     out = capsys.readouterr().out
     assert "acme     1001             agent1001" in out and "globex-super" in out
