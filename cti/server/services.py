@@ -310,11 +310,10 @@ class Services:
             raise NotFound(f"no action {action!r}")
         return {}
 
-    def _held_and_active(self, device: str, first: Any, second: Any) -> tuple[str, str]:
-        """(held call, active call) at `device`, whichever order the client named them."""
-        if first.connections.get(device) is not None and _state(first, device) == ev.HOLD:
-            return first.call_id, second.call_id
-        if _state(second, device) == ev.HOLD:
+    @staticmethod
+    def _held_and_active(device: str, first: Any, second: Any) -> tuple[str, str]:
+        """(held call, active call) at `device`, whichever order the client named them in."""
+        if _state(second, device) == ev.HOLD and _state(first, device) != ev.HOLD:
             return second.call_id, first.call_id
         return first.call_id, second.call_id
 
@@ -334,13 +333,19 @@ class Services:
     def merge_call_data(self, session: Session, call_id: str,
                         data: dict[str, Any]) -> dict[str, Any]:
         call = self._call(session, call_id)
-        self.calls.attach_data(call.call_id, data)
+        try:
+            self.calls.attach_data(call.call_id, data)
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
         self._publish_call("updated", call)
         return self.call_dict(call)
 
     def add_call_note(self, session: Session, call_id: str, text: str) -> dict[str, Any]:
         call = self._call(session, call_id)
-        self.calls.add_note(call.call_id, self.now(), session.user, text)
+        try:
+            self.calls.add_note(call.call_id, self.now(), session.user, text)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
         self._publish_call("updated", call)
         return self.call_dict(call)
 
