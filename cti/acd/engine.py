@@ -80,6 +80,7 @@ class Engine:
         self.calls: dict[str, Caller] = {}
         self.dnis: dict[str, str] = {}
         self._non_acd: dict[str, Agent] = {}
+        self._by_extension: dict[str, list[str]] = {}
         self._agents_by_skill: dict[str, set[str]] = {}
         self._queues_by_skill: dict[str, set[str]] = {}
         self._timers: list[tuple[float, int, Timer]] = []
@@ -311,7 +312,7 @@ class Engine:
         elif skills is not None:
             self._change_skills(agent, skills)
         if extension is not None:
-            agent.extension = extension
+            self._move(agent, extension)
         if agent.status != LOGGED_OUT:
             return self._flush()
         agent.login_time = self.now
@@ -470,7 +471,7 @@ class Engine:
         self._advance(time)
         agent = self._agent(agent_id)
         if extension is not _KEEP:
-            agent.extension = extension
+            self._move(agent, extension)
         if skills is not _KEEP:
             self._change_skills(agent, dict(skills or {}))
         return self._flush()
@@ -488,6 +489,7 @@ class Engine:
         """Log the agent out and forget it; a call in progress finishes without wrap-up."""
         self.agent_logout(agent_id, time)
         agent = self.agents.pop(agent_id)
+        self._move(agent, None)
         for member in list(agent.members.values()):
             self._drop_member(member)
         for name in agent.explicit_in:
@@ -541,6 +543,16 @@ class Engine:
 
     def queue_view(self, name: str) -> dict[str, Any]:
         return self._queue(name).view(self.now)
+
+    def agent_at(self, extension: str | None) -> str | None:
+        """The agent at a device: the one logged in there, else the last one placed there."""
+        ids = self._by_extension.get(extension or "")
+        if not ids:
+            return None
+        for agent_id in reversed(ids):
+            if self.agents[agent_id].status != LOGGED_OUT:
+                return agent_id
+        return ids[-1]
 
     def tenant_of(self, queue: str) -> str | None:
         return self._queue(queue).config.tenant
@@ -892,8 +904,18 @@ class Engine:
         self._emit(AgentState(self.now, agent.agent_id, agent.status, agent.state, agent.reason,
                               agent.call_id, agent.acd))
 
+    def _move(self, agent: Agent, extension: str | None) -> None:
+        if agent.extension is not None:
+            ids = self._by_extension.get(agent.extension, [])
+            if agent.agent_id in ids:
+                ids.remove(agent.agent_id)
+        agent.extension = extension
+        if extension is not None:
+            self._by_extension.setdefault(extension, []).append(agent.agent_id)
+
     def _new_agent(self, agent_id: str, extension: str | None, skills: dict[str, int]) -> Agent:
-        agent = self.agents[agent_id] = Agent(agent_id, extension, {})
+        agent = self.agents[agent_id] = Agent(agent_id, None, {})
+        self._move(agent, extension)
         agent.idle_since = self.now
         self._change_skills(agent, skills)
         return agent

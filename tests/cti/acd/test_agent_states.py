@@ -217,3 +217,19 @@ def test_a_waiting_caller_transferred_out_of_the_queue_leaves_it(center):
     decisions = center.engine.call_transferred("c1", 5, target="operator")
     assert center.record(decisions, "TRANSFER").data["target"] == "operator"
     assert center.waiting() == []
+
+
+def test_the_agent_at_a_device_is_the_one_logged_in_there(center):
+    center.queue("q")
+    center.engine.add_agent("day", 0, extension="2001")
+    center.engine.add_agent("night", 0, extension="2002")
+    assert center.engine.agent_at("2001") == "day"
+    center.login("night", 1, extension="2001")
+    assert center.engine.agent_at("2001") == "night"
+    assert center.engine.agent_at("2002") is None
+    center.engine.agent_logout("night", 2)
+    center.login("day", 3)
+    assert center.engine.agent_at("2001") == "day"
+    center.engine.remove_agent("day", 4)
+    assert center.engine.agent_at("2001") == "night"
+    assert center.engine.agent_at(None) is None
