@@ -41,8 +41,16 @@ class Options:
     json: bool = False
     seconds: float | None = None
     connect_timeout: float = 5.0
-    ready_timeout: float = 20.0
+    ready_timeout: float | None = None
     session_style: str = "auto"
+    monitor_rate: float = 25.0
+
+    @property
+    def ready_deadline(self) -> float:
+        """--ready-timeout, or enough for the session plus the paced MonitorStarts."""
+        if self.ready_timeout is not None:
+            return self.ready_timeout
+        return 20.0 + 2 * len(self.devices) / self.monitor_rate
 
 
 def parse_options(argv: list[str]) -> Options:
@@ -50,12 +58,16 @@ def parse_options(argv: list[str]) -> Options:
     parser.add_argument("url", help="csta://HOST:PORT (or another link URL)")
     parser.add_argument("--devices", required=True, help="1001,1002,2000-2099")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--seconds", type=float, help="stop after S seconds (default: run on)")
+    parser.add_argument("--seconds", type=float,
+                        help="print events for S seconds once monitoring (default: until ^C)")
     parser.add_argument("--connect-timeout", type=float, default=5.0)
-    parser.add_argument("--ready-timeout", type=float, default=20.0,
-                        help="give up if the link is not monitoring within this many seconds")
+    parser.add_argument("--ready-timeout", type=float,
+                        help="give up if not monitoring within this many seconds "
+                             "(default: 20 s plus twice the MonitorStart pacing)")
     parser.add_argument("--session-style", default="auto",
                         choices=("auto", "ecma354", "system-status"))
+    parser.add_argument("--monitor-rate", type=float, default=25.0,
+                        help="MonitorStart requests per second at start-up")
     args = parser.parse_args(argv)
     try:
         devices = tuple(parse_device_list(args.devices))
@@ -65,10 +77,12 @@ def parse_options(argv: list[str]) -> Options:
     if scheme not in LINK_FACTORIES:
         raise CLIError(f"cti monitor: unsupported link URL {args.url!r} "
                        f"(schemes: {', '.join(LINK_FACTORIES)})", 2)
-    if args.seconds is not None and args.seconds <= 0:
-        raise CLIError("cti monitor: --seconds must be positive", 2)
+    for name in ("seconds", "connect_timeout", "ready_timeout", "monitor_rate"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise CLIError(f"cti monitor: --{name.replace('_', '-')} must be positive", 2)
     return Options(args.url, devices, args.json, args.seconds, args.connect_timeout,
-                   args.ready_timeout, args.session_style)
+                   args.ready_timeout, args.session_style, args.monitor_rate)
 
 
 def create_driver(options: Options, reactor: Any) -> Any:
@@ -85,6 +99,7 @@ def create_driver(options: Options, reactor: Any) -> Any:
             "connect_timeout": options.connect_timeout,
             "session_style": options.session_style,
             "request_timeout": 5.0,
+            "monitor_rate": options.monitor_rate,
         }
     try:
         return factory(options.url, name="monitor", devices=options.devices, reactor=reactor,
@@ -139,18 +154,17 @@ def watch(reactor: Any, options: Options, driver: Any, out: IO[str] = sys.stdout
     driver.add_sink(print_event)
     driver.start()
     ready = driver.ready()
-    give_up = reactor.callLater(
-        options.ready_timeout, ready.cancel) if options.ready_timeout > 0 else None
+    give_up = reactor.callLater(options.ready_deadline, ready.cancel)
     try:
         yield ready
     except Exception as exc:
         yield driver.stop()
-        if give_up is not None and not give_up.active():
-            raise CLIError(f"cti monitor: no session with {options.url} within "
-                           f"{options.ready_timeout:g} s") from None
+        if not give_up.active():
+            raise CLIError(f"cti monitor: not monitoring {options.url} within "
+                           f"{options.ready_deadline:g} s") from None
         raise CLIError(f"cti monitor: {exc}") from None
     finally:
-        if give_up is not None and give_up.active():
+        if give_up.active():
             give_up.cancel()
     for device, why in getattr(driver, "failed_monitors", {}).items():
         err.write(f"cti monitor: warning: device {device} not monitored: {why}\n")

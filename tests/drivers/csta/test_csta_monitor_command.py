@@ -110,6 +110,34 @@ async def test_unreachable_peer_is_a_one_line_error_within_seconds():
         "CstaDriver" not in repr(call) for call in reactor.getDelayedCalls())
 
 
+class SilentSwitch(CstaFraming):
+    """Accepts the connection and never answers anything."""
+
+    def frameReceived(self, invoke_id: str, body: bytes) -> None:
+        pass
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_peer_that_never_answers_is_a_one_line_error_after_the_ready_timeout():
+    port = reactor.listenTCP(0, Factory.forProtocol(SilentSwitch), interface="127.0.0.1")
+    url = f"csta://127.0.0.1:{port.getHost().port}"
+    try:
+        opts = options(url, ready_timeout=0.5)
+        driver = monitor.create_driver(opts, reactor)
+        with pytest.raises(CLIError) as raised:
+            await Deferred.fromCoroutine(_watch(opts, driver, io.StringIO()))
+    finally:
+        await port.stopListening()
+    assert str(raised.value) == f"cti monitor: not monitoring {url} within 0.5 s"
+    assert not driver.connected
+
+
+def test_the_default_ready_timeout_leaves_room_for_paced_monitor_starts():
+    few = monitor.Options("csta://h:1", ("1001",))
+    many = monitor.Options("csta://h:1", tuple(str(n) for n in range(1000)), monitor_rate=50.0)
+    assert few.ready_deadline < 21 and many.ready_deadline == 60.0
+
+
 def test_readable_form_is_one_line_per_event():
     from cti.events import Event, Party
     line = monitor.format_event(Event("transferred", 0.0, call_id="12", device="1001",
