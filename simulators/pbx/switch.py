@@ -115,6 +115,7 @@ class Switch:
         self.registrations: dict[str, str | None] = {}
         self.routes: dict[str, RouteDialogue] = {}
         self._trunks: list[Trunk] = []
+        self._pilots: list[Pilot] = []
 
     # ------------------------------------------------------------------ configuration
 
@@ -135,8 +136,10 @@ class Switch:
     ) -> None:
         if distribution not in DISTRIBUTIONS:
             raise ValueError(f"unknown distribution {distribution!r} (one of {DISTRIBUTIONS})")
-        self._add(Pilot(number, members=list(members), distribution=distribution,
-                        ring_seconds=ring_seconds))
+        pilot = Pilot(number, members=list(members), distribution=distribution,
+                      ring_seconds=ring_seconds)
+        self._add(pilot)
+        self._pilots.append(pilot)
 
     def add_queue(self, number: str) -> None:
         self._add(Queue(number))
@@ -145,6 +148,17 @@ class Switch:
         if device.number in self.devices:
             raise ValueError(f"device {device.number} is configured twice")
         self.devices[device.number] = device
+
+    def close(self) -> None:
+        """Cancel every timer the switch has pending (ringing, wrap-up, routing) for shutdown."""
+        for call in self.calls.values():
+            for conn in call.connections.values():
+                conn.cancel_timer()
+        for route in list(self.routes.values()):
+            self._forget_route(route)
+        for device in self.devices.values():
+            if isinstance(device, Extension) and device.agent is not None:
+                self._cancel_agent_timer(device.agent)
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -921,10 +935,10 @@ class Switch:
 
     def _member_free(self, ext: Extension) -> None:
         """A member became available: the oldest call waiting at one of its pilots rings it."""
-        if not self._available(ext.number):
+        if not self._pilots or not self._available(ext.number):
             return
-        for pilot in self.devices.values():
-            if isinstance(pilot, Pilot) and pilot.waiting and ext.number in pilot.members:
+        for pilot in self._pilots:
+            if pilot.waiting and ext.number in pilot.members:
                 while pilot.waiting:
                     call = pilot.waiting[0]
                     conn = call.connections.get(pilot.number)
