@@ -276,7 +276,6 @@ class LinkProtocol(Protocol):
             self.up = False
             self.report(f"link down: {why}")
             self.on_state(False)
-        self._last_accepted = None
         if not self._closed:
             self._schedule_probe(self.t1)
 

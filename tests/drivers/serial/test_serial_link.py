@@ -314,3 +314,15 @@ def test_a_frame_sent_the_moment_the_link_comes_up_goes_out_once():
     transport.clear()
     link.dataReceived(NAK)
     assert transport.value() == encode_frame(0, "QMON;I=1;D=1")
+
+
+def test_a_frame_repeated_after_an_outage_is_not_delivered_twice():
+    """The PBX kept a frame whose ACK was lost in the outage and repeats it when back."""
+    harness = Harness()
+    harness.bring_up()
+    harness.hear(RING)
+    harness.clock.pump([30.0] + [2.0] * 5)
+    assert harness.states == [True, False]
+    harness.hear(RING)
+    assert harness.states == [True, False, True]
+    assert len(harness.delivered) == 1 and harness.link.stats.duplicates == 1
