@@ -183,6 +183,12 @@ class _World:
         staffed = final["staffed"] - self.at_warmup.get("staffed", 0.0)
         busy = final["busy"] - self.at_warmup.get("busy", 0.0)
         load = traffic.rate / 3600.0 * traffic.aht
+        theory_a = None
+        if traffic.patience is not None:
+            figures = erlang.erlang_a(traffic.agents, traffic.rate / 3600.0, traffic.aht,
+                                      traffic.patience)
+            theory_a = {"p_wait": _round(figures.p_wait), "p_abandon": _round(figures.p_abandon),
+                        "asa": _round(figures.asa), "occupancy": _round(figures.occupancy)}
         return {
             "agents": traffic.agents, "rate": traffic.rate, "aht": traffic.aht,
             "strategy": traffic.strategy, "seed": traffic.seed,
@@ -203,6 +209,7 @@ class _World:
                     traffic.agents, load, traffic.aht, traffic.sl_seconds)),
                 "occupancy": _round(erlang.occupancy(traffic.agents, load)),
             },
+            "erlang_a": theory_a,
         }
 
 

@@ -81,6 +81,7 @@ def test_simulated_abandonment_agrees_with_erlang_a():
     ok, detail = agrees(abandoned, theory)
     assert ok, detail
     assert result.figures["abandoned"] > 0
+    assert result.figures["erlang_a"]["p_abandon"] == pytest.approx(theory, abs=1e-6)
 
 
 def test_after_call_work_adds_to_handling_time_and_occupancy():
