@@ -268,9 +268,15 @@ class CstaDriver(CstaServices):
         self._cancel_paced()
         was_up, self._up, self._ready = self._up, False, False
         self._routes.clear()
+        why = protocol.lost_reason or (
+            reason.getErrorMessage() if reason is not None else "connection lost")
         if was_up:
-            why = reason.getErrorMessage() if reason is not None else "connection lost"
             self._emit(Event(ev.LINK_DOWN, self._now(), reason=why))
+        elif not self._ever_up:
+            self._fire_ready(LinkDown(
+                f"link {self.name}",
+                f"{self.host}:{self.port} closed the link before a session was established: {why}",
+            ))
         waiters, self._stop_waiters = self._stop_waiters, []
         for waiter in waiters:
             waiter.callback(None)
@@ -278,7 +284,6 @@ class CstaDriver(CstaServices):
 
     def csta_event(self, root: etree._Element, name: str, body: bytes) -> None:
         event = codec.decode_event(root, self._now(), name, body)
-        event.link = self.name
         if event.event == ev.ROUTE_END:
             self._routes.pop(event.cross_ref or "", None)
         elif event.cross_ref is not None:
@@ -287,7 +292,6 @@ class CstaDriver(CstaServices):
 
     def csta_route_request(self, root: etree._Element, invoke_id: str) -> None:
         event = codec.decode_event(root, self._now(), "RouteRequest")
-        event.link = self.name
         register_id = event.data.get("route_register_id")
         if event.cross_ref is not None and register_id is not None:
             self._routes[event.cross_ref] = register_id
@@ -322,12 +326,8 @@ class CstaDriver(CstaServices):
         return self._monitor_stop_request(cross_ref)
 
     def _resync_device(self, device: str) -> Deferred[None]:
-        def emit(event: Event) -> None:
-            event.link = self.name
-            self._emit(event)
-
         return self.snapshot_device(device).addCallbacks(
-            emit, self._log_failure, errbackArgs=("SnapshotDevice",)
+            self._emit, self._log_failure, errbackArgs=("SnapshotDevice",)
         )
 
     def _paced(
@@ -407,6 +407,7 @@ class CstaDriver(CstaServices):
         return self.clock.seconds()
 
     def _emit(self, event: Event) -> None:
+        event.link = self.name
         for sink in self._sinks:
             try:
                 sink(event)

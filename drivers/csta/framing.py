@@ -47,6 +47,8 @@ class CstaFraming(Protocol):
     _buffer = b""
     _skipping = 0
     _lost = False
+    lost_reason: str | None = None
+    """Why we reset the link ourselves, for whoever reports the loss."""
 
     def dataReceived(self, data: bytes) -> None:
         if self._lost:
@@ -109,5 +111,6 @@ class CstaFraming(Protocol):
             "CSTA framing lost ({reason}) at {data!r}; resetting the link",
             reason=reason, data=data,
         )
+        self.lost_reason = f"CSTA framing lost ({reason}) at {data[:32]!r}"
         if self.transport is not None:
             self.transport.loseConnection()

@@ -203,6 +203,7 @@ class CstaProtocol(CstaFraming):
     def drop(self, why: str) -> None:
         """Reset the link (the driver reconnects): used when the session cannot go on."""
         self.log.warn("dropping the CSTA link: {why}", why=why)
+        self.lost_reason = why
         if self.transport is not None:
             self.transport.loseConnection()
 

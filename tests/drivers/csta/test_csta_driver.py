@@ -370,3 +370,27 @@ def test_first_connection_refused_fails_ready_but_keeps_trying_until_stopped():
     assert outcome(driver.stop()) == [None]
     reactor.advance(60.0)
     assert len(reactor.tcpClients) == 2
+
+
+def test_a_peer_that_is_no_csta_switch_fails_ready_with_what_it_sent():
+    driver, reactor, events = make_driver()
+    ready = outcome(driver.ready())
+    driver.start()
+    switch = SwitchEnd(reactor, driver).accept()
+    switch.protocol.dataReceived(b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n")
+    assert switch.transport.disconnecting
+    switch.drop()
+    assert ready[0].check(LinkDown)
+    message = str(ready[0].value)
+    assert "switch.example:2555 closed the link before a session was established" in message
+    assert "HTTP/1.1 400" in message and "\n" not in message
+    assert events == []
+
+
+def test_every_event_names_its_link():
+    driver, _, events, switch = up()
+    switch.event("DeliveredEvent", delivered(switch.monitor_xrefs["1001"]))
+    switch.drop()
+    assert {event.link for event in events} == {"pbx1"}
+    assert {ev.LINK_UP, ev.SNAPSHOT_DEVICE, ev.DELIVERED, ev.LINK_DOWN} == {
+        event.event for event in events}
