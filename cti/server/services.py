@@ -692,11 +692,24 @@ class Services:
     # -- publishing ---------------------------------------------------------------------------
 
     def _publish_agent(self, view: AgentView) -> None:
+        self._store_agent_state(view)
         self.hub.publish(
             {"event": "agent_state", **view.to_dict()},
             Audience(view.tenant, frozenset({view.extension} if view.extension else ()),
                      frozenset({view.agent_id})),
         )
+
+    def _store_agent_state(self, view: AgentView) -> None:
+        """A row per change for the agent reports (status/state, as the board shows it)."""
+        acd = self.acd.tenants.get(view.tenant)
+        agent_db_id = acd.agent_ids.get(view.agent_id) if acd is not None else None
+        if agent_db_id is None:
+            return
+        state = view.status if view.state in ("idle", "logged_out") else view.state
+        d = self.db.run(db_calls.record_agent_state, acd.record, agent_db_id, state,
+                        _dt(self.now()), reason=view.reason, extension=view.extension)
+        d.addErrback(lambda f: log.warn("agent state row lost: {error}",
+                                        error=f.getErrorMessage()))
 
     def _publish_call(self, kind: str, call: Any) -> None:
         devices = set(getattr(call, "connections", ()) or getattr(call, "parties", ()))

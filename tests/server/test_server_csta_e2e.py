@@ -261,6 +261,20 @@ def test_supervisor_listens_in_and_changes_an_agents_state(linked):
         assert by_id["1001"]["state"] == "in_call" and by_id["1002"]["status"] == "logged_out"
         status, agents = yield client.get("/api/v1/agents", agent["token"])
         assert [a["agent_id"] for a in agents] == ["1001"]
+
+        from db import calls as db_calls
+
+        def rows(conn):
+            acd = running.server.services.acd.tenants["acme"]
+            return db_calls.agent_states(conn, acd.record)
+
+        for _ in range(50):
+            history = yield running.server.database.run(rows)
+            if ("in_call", "meeting") in [(r.state, r.reason) for r in history]:
+                break
+            yield task.deferLater(reactor, 0.05, lambda: None)
+        else:
+            raise AssertionError(f"no agent state row for the meeting: {history}")
     finally:
         yield stream.close()
 
