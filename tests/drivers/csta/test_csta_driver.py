@@ -394,3 +394,18 @@ def test_every_event_names_its_link():
     assert {event.link for event in events} == {"pbx1"}
     assert {ev.LINK_UP, ev.SNAPSHOT_DEVICE, ev.DELIVERED, ev.LINK_DOWN} == {
         event.event for event in events}
+
+
+def test_the_driver_offers_every_command_of_the_driver_interface_with_its_signature():
+    import inspect
+
+    from drivers.base import Driver
+    from drivers.csta import CstaDriver
+
+    for name, member in vars(Driver).items():
+        if name.startswith("_") or not callable(member):
+            continue
+        ours = getattr(CstaDriver, name)
+        expected = [p.name for p in inspect.signature(member).parameters.values()]
+        assert [p.name for p in inspect.signature(ours).parameters.values()] == expected, name
+    assert isinstance(CstaDriver.connected, property)
