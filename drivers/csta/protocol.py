@@ -81,6 +81,8 @@ class CstaProtocol(CstaFraming):
         if self.transport is None or self.transport.disconnecting:
             return fail(LinkDown(service, "link is down"))
         invoke_id = self._allocate()
+        if invoke_id is None:
+            return fail(DriverError(service, "all 9998 invoke IDs are awaiting answers", "busy"))
         deferred: Deferred[Any] | None = Deferred() if decode is not None else None
         if timeout is None:
             timeout = self.request_timeout
@@ -101,13 +103,14 @@ class CstaProtocol(CstaFraming):
         waiter.addBoth(lambda result: (timer.active() and timer.cancel(), result)[1])
         return waiter
 
-    def _allocate(self) -> str:
+    def _allocate(self) -> str | None:
+        """The next free invoke ID (0001..9998, wrapping), or None if all are in flight."""
         for _ in range(9998):
             invoke_id = f"{self._next_invoke:04d}"
             self._next_invoke = self._next_invoke % 9998 + 1
             if invoke_id not in self._pending:
                 return invoke_id
-        raise LinkDown("request", "all 9998 invoke IDs are waiting for answers")
+        return None
 
     def _expire(self, invoke_id: str) -> None:
         pending = self._pending.pop(invoke_id, None)

@@ -165,3 +165,13 @@ def test_fire_and_forget_requests_succeed_when_sent_and_log_later_errors(link):
     (invoke, _), = sent(transport)
     protocol.dataReceived(frame(invoke, build("CSTAErrorCode", [("operation", "generic")])))
     assert clock.getDelayedCalls() == []
+
+
+def test_when_every_invoke_id_is_in_flight_a_request_fails_instead_of_reusing_one(link):
+    protocol, transport, _, _ = link
+    for _ in range(9998):
+        protocol.request("SystemStatus", b"<x/>")
+    transport.clear()
+    result = outcome(protocol.request("HoldCall", b"<HoldCall/>"))
+    assert result[0].check(DriverError) and result[0].value.code == "busy"
+    assert transport.value() == b""
