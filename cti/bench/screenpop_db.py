@@ -5,7 +5,9 @@ SQLite and on MySQL/MariaDB; then `--lookups` screen-pops of random callers, in 
 switch delivers (national with trunk prefix, international with access code, E.164), one in ten
 an unknown number. Reported per back end: p50_ms / p99_ms of db.customers.screen_pop on an open
 connection, txn_p50_ms / txn_p99_ms of the same inside a pooled transaction as the database
-thread pool runs it (checkout with pre-ping, commit), plus customers, lookups, setup_seconds.
+thread pool runs it (checkout with pre-ping, commit), round_trip_p50_ms / round_trip_p99_ms of a
+bare SELECT 1 interleaved with the lookups (the machine's floor, measured in the same run), plus
+customers, lookups, setup_seconds.
 
 Generated databases are cached between runs (SQLite file under --cache-dir, MySQL database
 cti_bench_screenpop_N), keyed by N and the schema revision, so only the first run pays for them.
@@ -71,7 +73,7 @@ def _bench(url: str, args) -> dict[str, Any]:
         tenant, built = _prepare(engine, args.customers)
         setup = time.perf_counter() - started
         callers = _callers(tenant, args.customers, args.lookups, args.seed)
-        found, bare, in_txn = _measure(engine, tenant, callers)
+        found, bare, in_txn, floor = _measure(engine, tenant, callers)
     except SQLAlchemyError as error:
         raise CLIError(f"{make_url(url).render_as_string()}: {_reason(error)}") from None
     finally:
@@ -83,6 +85,8 @@ def _bench(url: str, args) -> dict[str, Any]:
         "p50_ms": _ms(_percentile(bare, 50)),
         "p99_ms": _ms(_percentile(bare, 99)),
         "mean_ms": _ms(statistics.fmean(bare)),
+        "round_trip_p50_ms": _ms(_percentile(floor, 50)),
+        "round_trip_p99_ms": _ms(_percentile(floor, 99)),
         "txn_p50_ms": _ms(_percentile(in_txn, 50)),
         "txn_p99_ms": _ms(_percentile(in_txn, 99)),
         "setup_seconds": round(setup, 2),
@@ -152,14 +156,21 @@ def _callers(tenant: Tenant, customers: int, lookups: int, seed: int) -> list[tu
     return callers
 
 
-def _measure(engine: Engine, tenant: Tenant, callers) -> tuple[int, list[float], list[float]]:
+def _measure(engine: Engine, tenant: Tenant, callers):
+    """(found, screen-pop seconds, in-transaction seconds, SELECT 1 seconds). The SELECT 1
+    round trips, interleaved with the lookups, are the floor this machine's load puts under any
+    query: compare the percentiles against it."""
     clock = time.perf_counter
+    ping = text("SELECT 1")
     with engine.connect() as conn:
         for caller, _ in callers[:200]:  # warm the caches and the statement cache
             screen_pop(conn, tenant, caller)
-        bare = []
+        bare, floor = [], []
         found = 0
         for caller, exists in callers:
+            started = clock()
+            conn.execute(ping).scalar()
+            floor.append(clock() - started)
             started = clock()
             pop = screen_pop(conn, tenant, caller)
             bare.append(clock() - started)
@@ -173,7 +184,7 @@ def _measure(engine: Engine, tenant: Tenant, callers) -> tuple[int, list[float],
         with engine.begin() as conn:
             screen_pop(conn, tenant, caller)
         in_txn.append(clock() - started)
-    return found, bare, in_txn
+    return found, bare, in_txn, floor
 
 
 def _percentile(values: list[float], pct: float) -> float:
