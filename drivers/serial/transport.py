@@ -14,12 +14,14 @@ thread does the blocking reads and hands bytes to the reactor thread.
 from __future__ import annotations
 
 import os
+import pty
 import threading
+import tty
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import serial
-from twisted.internet import defer
+from twisted.internet import abstract, defer, fdesc
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import IReactorCore, ITransport
 from twisted.internet.protocol import Protocol
@@ -191,3 +193,48 @@ class ThreadedSerialPort:
 
     def getHost(self) -> str:
         return f"serial:{self._serial.port}"
+
+
+class PtyPort(abstract.FileDescriptor):
+    """The far end of a pseudo-terminal, for a simulated PBX: the driver opens `slave_path`
+    as if it were a serial port (``serial://<slave_path>``), this side reads and writes the
+    master. The slave descriptor is held open too, so the pty survives the driver closing and
+    reopening its port (otherwise the master would see end-of-file at the first close).
+    POSIX only."""
+
+    def __init__(self, protocol: Protocol, reactor: IReactorCore) -> None:
+        if os.name != "posix":
+            raise OSError("pseudo-terminals need a POSIX system")
+        super().__init__(reactor)
+        self.master, self._slave = pty.openpty()
+        tty.setraw(self._slave)
+        fdesc.setNonBlocking(self.master)
+        self.slave_path = os.ttyname(self._slave)
+        self.connected = 1
+        self.protocol = protocol
+        self.protocol.makeConnection(self)
+        self.startReading()
+
+    def fileno(self) -> int:
+        return self.master
+
+    def writeSomeData(self, data: bytes) -> int | Exception:
+        return fdesc.writeToFD(self.master, data)
+
+    def doRead(self) -> object:
+        return fdesc.readFromFD(self.master, self.protocol.dataReceived)
+
+    def connectionLost(self, reason: failure.Failure) -> None:
+        super().connectionLost(reason)
+        for fd in (self.master, self._slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.protocol.connectionLost(reason)
+
+    def getPeer(self) -> str:
+        return f"pty:{self.slave_path}"
+
+    def getHost(self) -> str:
+        return f"pty:{self.slave_path}"
