@@ -17,6 +17,8 @@ import json
 import os
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -109,13 +111,26 @@ class Spool:
 class DurableCallRecorder:
     """Stores call records, spooling them locally while the database is unreachable.
 
-    Thread-safe; meant to run on the database thread pool (DBThreadPool.run_plain).
+    After a failure, record() spools without trying the database for `retry_interval` seconds,
+    so a dead server costs each call record an fsync, not a connect timeout; replay() (the
+    SpoolReplayer's periodic retry) always tries. Thread-safe; meant to run on the database
+    thread pool (DBThreadPool.run_plain).
     """
 
-    def __init__(self, engine: Engine, spool_path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        spool_path: str | os.PathLike[str],
+        *,
+        retry_interval: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.engine = engine
         self.spool = Spool(spool_path)
         self._lock = threading.Lock()
+        self._retry_interval = retry_interval
+        self._monotonic = monotonic
+        self._down_until = float("-inf")
 
     @property
     def pending(self) -> int:
@@ -124,20 +139,18 @@ class DurableCallRecorder:
     def record(self, record: CallRecord) -> str:
         """STORED, DUPLICATE (record_key already stored) or SPOOLED (database unreachable)."""
         with self._lock:
-            if len(self.spool):
-                try:
-                    self._replay()
-                except Exception as error:
-                    if not is_unavailable(error):
-                        raise
-                    self.spool.append(record_to_json(record))
-                    return SPOOLED
+            if self._monotonic() < self._down_until:
+                self.spool.append(record_to_json(record))
+                return SPOOLED
             try:
+                if len(self.spool):
+                    self._replay()
                 with self.engine.begin() as conn:
                     return STORED if record_call(conn, record) else DUPLICATE
             except Exception as error:
                 if not is_unavailable(error):
                     raise
+                self._down_until = self._monotonic() + self._retry_interval
                 self.spool.append(record_to_json(record))
                 return SPOOLED
 
@@ -153,10 +166,16 @@ class DurableCallRecorder:
     def _replay(self) -> int:
         records = [record_from_json(item) for item in self.spool.read()]
         stored = 0
-        for start in range(0, len(records), _BATCH):
-            with self.engine.begin() as conn:
-                stored += sum(record_call(conn, r) for r in records[start:start + _BATCH])
+        try:
+            for start in range(0, len(records), _BATCH):
+                with self.engine.begin() as conn:
+                    stored += sum(record_call(conn, r) for r in records[start:start + _BATCH])
+        except Exception as error:
+            if is_unavailable(error):
+                self._down_until = self._monotonic() + self._retry_interval
+            raise
         self.spool.clear()
+        self._down_until = float("-inf")
         return stored
 
 

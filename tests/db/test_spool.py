@@ -151,9 +151,23 @@ def flaky_engine(outage):
     engine.dispose()
 
 
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def recorder(flaky_engine, tmp_path):
-    recorder = DurableCallRecorder(flaky_engine, tmp_path / "spool" / "calls.jsonl")
+def monotonic():
+    return FakeMonotonic()
+
+
+@pytest.fixture
+def recorder(flaky_engine, tmp_path, monotonic):
+    recorder = DurableCallRecorder(flaky_engine, tmp_path / "spool" / "calls.jsonl",
+                                   retry_interval=5, monotonic=monotonic)
     yield recorder
     recorder.close()
 
@@ -169,7 +183,7 @@ def _stored_keys(engine, tenant):
 
 
 def test_records_go_to_the_spool_while_the_database_is_away_and_come_back_in_order(
-        outage, recorder, flaky_engine, engine, acme):
+        outage, recorder, flaky_engine, engine, acme, monotonic):
     _, switch = outage
     assert recorder.record(_record(1, acme.id)) == STORED
     switch.cut()
@@ -182,12 +196,16 @@ def test_records_go_to_the_spool_while_the_database_is_away_and_come_back_in_ord
         assert recorder.pending == 3
     finally:
         switch.restore()
-    assert recorder.record(_record(5, acme.id)) == STORED
+    # Within the retry interval records keep queueing behind the spool, untried.
+    assert recorder.record(_record(5, acme.id)) == SPOOLED
+    assert _stored_keys(engine, acme) == ["pbx1/1/0"]
+    monotonic.now += 5
+    assert recorder.record(_record(6, acme.id)) == STORED
     assert recorder.pending == 0
-    assert _stored_keys(engine, acme) == [f"pbx1/{n}/0" for n in range(1, 6)]
+    assert _stored_keys(engine, acme) == [f"pbx1/{n}/0" for n in range(1, 7)]
     with engine.begin() as conn:
         ids = [conn.exec_driver_sql(f"SELECT id FROM call_records WHERE record_key = 'pbx1/{n}/0'")
-               .scalar() for n in range(1, 6)]
+               .scalar() for n in range(1, 7)]
     assert ids == sorted(ids), "replayed records were stored out of order"
 
 
