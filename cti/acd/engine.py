@@ -17,7 +17,6 @@ raise AcdError and change nothing.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 from dataclasses import replace
@@ -51,9 +50,9 @@ from cti.acd.state import (
     Caller,
     Member,
     QueueState,
-    Timer,
 )
 from cti.acd.stats import Stats
+from cti.acd.timers import Timer, Timers
 
 _KEEP: Any = object()
 _EXIT_EVENTS = {
@@ -83,8 +82,7 @@ class Engine:
         self._by_extension: dict[str, list[str]] = {}
         self._agents_by_skill: dict[str, set[str]] = {}
         self._queues_by_skill: dict[str, set[str]] = {}
-        self._timers: list[tuple[float, int, Timer]] = []
-        self._timer_seq = itertools.count()
+        self._timers = Timers()
         self._caller_seq = itertools.count()
         self._out: list[Decision] = []
         self._handlers = {
@@ -97,10 +95,7 @@ class Engine:
     # ====================================================================================
     def next_wakeup(self) -> float | None:
         """When the engine next needs `tick`, or None when nothing is pending."""
-        heap = self._timers
-        while heap and heap[0][2].cancelled:
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        return self._timers.next_time()
 
     def tick(self, time: float) -> list[Decision]:
         """Let time pass: fire every timer due by `time`."""
@@ -109,20 +104,18 @@ class Engine:
 
     def _advance(self, time: float) -> None:
         # Inputs from several links may arrive slightly out of order; time never runs back.
-        heap = self._timers
-        while heap and heap[0][0] <= time:
-            when, _, timer = heapq.heappop(heap)
-            if timer.cancelled:
-                continue
+        pop_due = self._timers.pop_due
+        while (timer := pop_due(time)) is not None:
             timer.cancelled = True
-            self.now = max(self.now, when)
+            self.now = max(self.now, timer.time)
             self._handlers[timer.kind](timer.target)
         self.now = max(self.now, time)
 
-    def _schedule(self, when: float, kind: str, target: Any) -> Timer:
-        timer = Timer(when, kind, target)
-        heapq.heappush(self._timers, (when, next(self._timer_seq), timer))
-        return timer
+    def _schedule(self, delay: float, kind: str, target: Any, start: float | None = None
+                  ) -> Timer:
+        """A timer `delay` seconds after `start` (default now)."""
+        when = (self.now if start is None else start) + delay
+        return self._timers.add(when, delay, kind, target)
 
     def _cancel(self, caller: Caller, kind: str) -> None:
         timer = caller.timers.pop(kind, None)
@@ -584,7 +577,7 @@ class Engine:
                   priority=caller.priority, dnis=caller.dnis)
         queue.push(caller)
         if config.max_wait is not None:
-            caller.timers["maxwait"] = self._schedule(self.now + config.max_wait, "maxwait", caller)
+            caller.timers["maxwait"] = self._schedule(config.max_wait, "maxwait", caller)
         self._try_caller(caller)
         if caller.state == WAITING:
             self._arm(caller)
@@ -599,11 +592,16 @@ class Engine:
         config = caller.queue.config
         if caller.step < len(config.penalty_steps) and "relax" not in caller.timers:
             after = config.penalty_steps[caller.step][0]
-            caller.timers["relax"] = self._schedule(caller.arrival + after, "relax", caller)
+            caller.timers["relax"] = self._schedule(after, "relax", caller, caller.arrival)
         if config.announce_every is not None and "announce" not in caller.timers:
-            caller.timers["announce"] = self._schedule(
-                self.now + config.announce_every, "announce", caller
-            )
+            caller.timers["announce"] = self._schedule(config.announce_every, "announce", caller)
+
+    def _catch_up(self, caller: Caller) -> None:
+        """Apply penalty steps that came due while the caller was ringing (timers paused)."""
+        steps = caller.queue.config.penalty_steps
+        while caller.step < len(steps) and caller.arrival + steps[caller.step][0] <= self.now:
+            caller.allowed = max(caller.allowed, steps[caller.step][1])
+            caller.step += 1
 
     def _try_caller(self, caller: Caller) -> None:
         """Offer a waiting caller to the best idle agent its wait allows, if there is one."""
@@ -661,7 +659,7 @@ class Engine:
         if config.strategy == "hunt":
             queue.pointer = agents[0].members[queue.name].order
         if config.ring_timeout is not None:
-            caller.timers["ring"] = self._schedule(self.now + config.ring_timeout, "ring", caller)
+            caller.timers["ring"] = self._schedule(config.ring_timeout, "ring", caller)
         if len(agents) == 1:
             agent = agents[0]
             self._emit(Offer(caller.call_id, agent.agent_id, agent.extension, queue.name,
@@ -710,6 +708,7 @@ class Engine:
             self._exit(caller, "timeout")
             return
         caller.queue.push(caller, head=True)
+        self._catch_up(caller)
         self._try_caller(caller)
         if caller.state == WAITING:
             self._arm(caller)
@@ -850,7 +849,7 @@ class Engine:
         agent.wrap_start, agent.wrap_queue, agent.wrap_call = self.now, queue.name, caller.call_id
         self._set(agent, state=WRAP_UP, call_id=None)
         if wrap is not None:
-            agent.wrap_timer = self._schedule(self.now + wrap, "wrapup", agent)
+            agent.wrap_timer = self._schedule(wrap, "wrapup", agent)
 
     def _end_wrapup(self, agent: Agent, free: bool = True) -> None:
         if agent.wrap_timer is not None:

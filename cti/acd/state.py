@@ -13,6 +13,7 @@ from typing import Any
 
 from cti.acd.config import MemberConfig, QueueConfig
 from cti.acd.pools import Pool, make_pool
+from cti.acd.timers import Timer
 
 # What the agent chose.
 LOGGED_OUT = "logged_out"
@@ -27,18 +28,6 @@ WRAP_UP = "wrap_up"
 WAITING = "waiting"
 OFFERED = "offered"
 CONNECTED = "connected"
-
-
-class Timer:
-    """A pending wake-up; cancelled timers stay in the heap and are skipped when they surface."""
-
-    __slots__ = ("time", "kind", "target", "cancelled")
-
-    def __init__(self, time: float, kind: str, target: Any) -> None:
-        self.time = time
-        self.kind = kind
-        self.target = target
-        self.cancelled = False
 
 
 class Agent:

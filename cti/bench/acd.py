@@ -3,7 +3,10 @@
 Agents hold skills for a few queues each (levels give penalties 0-2, relaxed after 10 and 20 s),
 the queues cycle through every strategy, and traffic is poured in until every agent is busy
 and `--waiting` callers wait. Then, in steady state, each step ends a random call (the freed
-agent takes the best caller across its queues) and brings a new caller (which joins the line).
+agent takes the best caller across its queues) and brings new callers until the crowd is back
+(each joins the line). Virtual time advances 50 / agents seconds a step, so each agent sees
+the same call rate at any size, and timers (ring, penalty relaxation) fire at the same rate
+per queue.
 Both inputs are routing decisions; their time inside the engine is measured one by one.
 
 The same run repeats at a tenth of the agents, queues and waiting callers as a baseline (the
@@ -76,6 +79,9 @@ class Scenario:
         self.rng = rng = Random(seed)
         self.engine = engine = Engine(seed=seed)
         self.agents, self.waiting = agents, waiting
+        # One call ends per step: 50 / agents seconds apart gives every agent (and so every
+        # queue) the same call rate at any size, so waits and timers per queue match too.
+        self.step = 50.0 / agents
         self.now = 0.0
         self.names = [f"q{i}" for i in range(queues)]
         for i, name in enumerate(self.names):
@@ -126,7 +132,7 @@ class Scenario:
         clock = time.perf_counter_ns
         first = len(self.samples)
         for _ in range(steps):
-            self.now += 0.01
+            self.now += self.step
             index = self.rng.randrange(len(self.in_call))
             call = self.in_call[index]
             self.in_call[index] = self.in_call[-1]

@@ -118,3 +118,12 @@ def test_agent_skills_change_live_and_routing_follows(center):
     center.end("c1", 10)
     center.engine.remove_skill("a1", "spanish", 11)
     assert center.offered(center.arrive("c2", 12, "spanish")) == []
+
+
+def test_penalty_steps_passed_while_ringing_apply_when_the_caller_is_back(center):
+    center.queue("q", strategy="linear", ring_timeout=40, autopause=True,
+                 penalty_steps=((0, 0), (30, 1)))
+    center.staff("q", "best", penalty=0)
+    center.staff("q", "backup", penalty=1)
+    center.arrive("c1", 0)                      # rings "best" for 40 s, past the 30 s step
+    assert center.offered(center.tick(40)) == [("c1", "backup")]
