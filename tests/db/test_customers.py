@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from cti.numbers import DialPlan
 from db import agents, customers
 from db.customers import InvalidPhone
 from db.errors import NotFound
-from db.records import Address, Contact
+from db.records import Address, Contact, Tenant
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -145,3 +148,16 @@ def test_tickets_have_known_types_and_statuses(engine, acme, bob):
         ticket = customers.create_ticket(conn, acme, bob, "inquiry", "x")
         with pytest.raises(ValueError, match="ticket status"):
             customers.set_ticket_status(conn, acme, ticket, "lost")
+
+
+@settings(max_examples=200, deadline=None)
+@given(area=st.sampled_from(["30", "40", "89", "151", "171", "221"]),
+       subscriber=st.integers(min_value=10_000, max_value=99_999_999))
+def test_every_spelling_of_a_number_gives_the_key_it_was_stored_under(area, subscriber):
+    tenant = Tenant(1, "acme", "Acme", DialPlan.for_country("49"), "Europe/Berlin")
+    stored = customers.canonical_phone(tenant, f"0{area} {subscriber}")
+    assert stored == f"+49{area}{subscriber}"
+    for spelling in (f"0{area}{subscriber}", f"+49{area}{subscriber}", f"0049{area}{subscriber}",
+                     f"+49 ({area}) {subscriber}", f"N<+49{area}{subscriber}>;noa=nk"):
+        assert customers.lookup_keys(tenant, spelling)[0] == stored
+    assert stored in customers.lookup_keys(tenant, f"{area}{subscriber}")
