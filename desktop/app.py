@@ -24,6 +24,9 @@ def install_qt_reactor(app_name: str = "cti-desktop") -> tuple[Any, Any]:
     from PyQt5.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([app_name])
+    # The Qt loop is the reactor's loop: hiding the login dialog or closing a window must not
+    # end it; DesktopApp decides when the desktop is done.
+    app.setQuitOnLastWindowClosed(False)
     if "twisted.internet.reactor" not in sys.modules:
         import asyncio
 

@@ -12,8 +12,12 @@ class Signal:
     def __init__(self) -> None:
         self._slots: list[Callable[..., Any]] = []
 
-    def connect(self, slot: Callable[..., Any]) -> Callable[..., Any]:
+    def connect(self, slot: Callable[..., Any], owner: Any = None) -> Callable[..., Any]:
+        """Add a listener; with a Qt `owner`, it is dropped when the owner is destroyed
+        (duck-typed on its `destroyed` signal, so this module stays Qt-free)."""
         self._slots.append(slot)
+        if owner is not None and hasattr(owner, "destroyed"):
+            owner.destroyed.connect(lambda *_: self.disconnect(slot))
         return slot
 
     def disconnect(self, slot: Callable[..., Any]) -> None:

@@ -71,8 +71,8 @@ class CallsPanel(QGroupBox):
             pad.addWidget(button, index // 3, index % 3)
         layout.addLayout(pad)
 
-        model.calls.changed.connect(self.refresh)
-        model.pop.changed.connect(self.refresh)
+        model.calls.changed.connect(self.refresh, owner=self)
+        model.pop.changed.connect(self.refresh, owner=self)
         self.refresh()
 
     # -- user actions --------------------------------------------------------------------------

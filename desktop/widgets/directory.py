@@ -27,7 +27,7 @@ class AddressBookWidget(QWidget):
         self.table.setToolTip("Double-click to dial")
         self.table.cellDoubleClicked.connect(lambda row, _col: self.dial_row(row))
         layout.addWidget(self.table)
-        self.book.changed.connect(self.refresh)
+        self.book.changed.connect(self.refresh, owner=self)
         self.refresh()
 
     def dial_row(self, row: int) -> None:
@@ -54,7 +54,7 @@ class CallHistoryWidget(QWidget):
         self.table.setToolTip("Double-click to call back")
         self.table.cellDoubleClicked.connect(self.call_back)
         layout.addWidget(self.table)
-        model.history.changed.connect(self.refresh)
+        model.history.changed.connect(self.refresh, owner=self)
         self.refresh()
 
     def call_back(self, row: int, _column: int = 0) -> None:

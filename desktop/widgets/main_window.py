@@ -71,8 +71,8 @@ class MainWindow(QMainWindow):
         self.message.setObjectName("statusMessage")
         status.addWidget(self.message, 1)
         self.setStatusBar(status)
-        model.error.connect(self.show_error)
-        model.status_changed.connect(self._connection_changed)
+        model.error.connect(self.show_error, owner=self)
+        model.status_changed.connect(self._connection_changed, owner=self)
 
         self.ticker = QTimer(self)
         self.ticker.setInterval(tick_ms)

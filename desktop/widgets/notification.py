@@ -45,7 +45,7 @@ class IncomingCallAlert(QFrame):
             self.tray.messageClicked.connect(self._answer)
             self.tray.show()
         self.setVisible(False)
-        model.notifier.changed.connect(self.show_notification)
+        model.notifier.changed.connect(self.show_notification, owner=self)
         self.show_notification(model.notifier.current)
 
     def _answer(self) -> None:

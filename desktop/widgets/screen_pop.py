@@ -102,7 +102,7 @@ class CustomerCard(QWidget):
         layout.addLayout(buttons)
 
         self._updating = False
-        self.pop.changed.connect(self.refresh)
+        self.pop.changed.connect(self.refresh, owner=self)
         self.refresh()
 
     def _notes_edited(self) -> None:
@@ -230,8 +230,8 @@ class PopTabs(QTabWidget):
         self.data_table = make_table("callDataTable", ["Key", "Value"], stretch=1)
         self.addTab(self.data_table, "Call data")
 
-        self.pop.changed.connect(self.refresh)
-        model.session_changed.connect(self.refresh)
+        self.pop.changed.connect(self.refresh, owner=self)
+        model.session_changed.connect(self.refresh, owner=self)
         self.refresh()
 
     def add_note(self) -> None:

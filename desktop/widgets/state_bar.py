@@ -64,9 +64,9 @@ class AgentStateBar(QFrame):
         self.connection.setObjectName("connectionLabel")
         layout.addWidget(self.connection)
 
-        model.agent_state.changed.connect(self.refresh)
-        model.session_changed.connect(self.refresh)
-        model.status_changed.connect(lambda status, detail: self.refresh())
+        model.agent_state.changed.connect(self.refresh, owner=self)
+        model.session_changed.connect(self.refresh, owner=self)
+        model.status_changed.connect(lambda status, detail: self.refresh(), owner=self)
         self.refresh()
 
     def _fill_reasons(self) -> None:

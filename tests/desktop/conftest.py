@@ -393,3 +393,13 @@ async def _poll(predicate: Any, timeout: float = 5.0) -> None:
 def wait_until() -> Any:
     """await wait_until(predicate[, timeout]): poll the shared reactor, bounded."""
     return _poll
+
+
+@pytest.fixture(autouse=True)
+def keep_qt_loop_alive() -> None:
+    """Closing the last window must not quit the Qt loop: it is the suite's reactor loop."""
+    from PyQt5.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        app.setQuitOnLastWindowClosed(False)
