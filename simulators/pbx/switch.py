@@ -813,9 +813,13 @@ class Switch:
 
     def _settle(self, call: Call, left: list[str] | None = None,
                 cause: str = "normalClearing") -> None:
-        """End a call that has nobody left to talk to (appending the devices it drops)."""
+        """End a call that has nobody left to talk to (appending the devices it drops).
+
+        Listening and whispering supervisors do not keep a call up on their own.
+        """
         left = [] if left is None else left
-        live = [c for c in call.connections.values() if c.state != FAIL]
+        live = [c for c in call.connections.values()
+                if c.state != FAIL and c.participation == "active"]
         if len(live) >= 2 and any(c.state in (CONNECTED, HOLD) for c in live):
             return
         for other in list(call.connections.values()):

@@ -351,3 +351,12 @@ def test_close_cancels_pending_timers(clock, switch, phones):
     phones.call("1001", "1002")
     switch.close()
     assert clock.getDelayedCalls() == []
+
+
+def test_a_listening_supervisor_does_not_keep_the_call_up(switch, phones):
+    call_id = phones.call("+4930123", "1001")
+    phones.answer("1001")
+    phones.join("1009", "1001", "silent")
+    phones.hangup("1001")
+    assert call_id not in switch.calls
+    assert switch.snapshot_device("1009") == []
