@@ -104,10 +104,13 @@ class Services:
                 raise BadRequest(f"extension {seat} is not a device of tenant {result.tenant.code}")
         elif agent is not None:
             seat = agent.extension
-        if agent is not None and seat and acd:
+        seated = bool(agent is not None and seat and acd)
+        if seated:
             holder = self.agents.at_extension(result.tenant.code, seat)
             if holder is not None and holder.agent_id != agent.number:
                 raise Conflict(f"extension {seat} is taken by agent {holder.agent_id}")
+            queues = yield self._queues_of(result.tenant, agent.number)
+            tenant_acd = yield self.acd.tenant(result.tenant)
         session = self.sessions.create(
             user=result.user.login,
             role=result.user.role,
@@ -116,21 +119,23 @@ class Services:
             extension=seat,
             user_id=result.user.id,
             name=result.user.name,
-            acd=bool(agent is not None and seat and acd),
+            acd=seated,
             extra={"agent_db_id": agent.id if agent else None},
         )
         log.info("{user} ({role}) logged in to {tenant} at {extension}", user=session.user,
                  role=session.role, tenant=session.tenant, extension=seat or "-")
-        if session.acd and agent is not None and seat:
-            queues = yield self._queues_of(result.tenant, agent.number)
-            view = self.agents.log_on(
-                session.tenant, agent.number, seat, self.now(), name=agent.name,
-                skills=agent.skill_levels(), queues=queues,
-                wrapup_seconds=agent.wrapup_seconds,
-            )
+        if seated:
+            try:
+                view = self.agents.log_on(
+                    session.tenant, agent.number, seat, self.now(), name=agent.name,
+                    skills=agent.skill_levels(), queues=queues,
+                    wrapup_seconds=agent.wrapup_seconds,
+                )
+            except AgentStateError as exc:
+                self.sessions.revoke(session.token)
+                raise Conflict(str(exc)) from None
             self._publish_agent(view)
-            acd = yield self.acd.tenant(result.tenant)
-            self.acd.login(acd, agent.number, seat, agent.skill_levels())
+            self.acd.login(tenant_acd, agent.number, seat, agent.skill_levels())
         return session.to_dict()
 
     def session_info(self, session: Session) -> dict[str, Any]:
