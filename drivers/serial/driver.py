@@ -93,6 +93,10 @@ class SerialDriver:
         self._running = False
         self._reconnect: IDelayedCall | None = None
         self._stopped: defer.Deferred | None = None
+        self._ready = False
+        self._ready_waiters: list[defer.Deferred] = []
+        self.failed_monitors: dict[str, str] = {}
+        """Devices whose MON the PBX refused at the last link-up, with its reason."""
 
     # Life cycle.
 
@@ -109,8 +113,29 @@ class SerialDriver:
         self._running = True
         self._open()
 
+    def ready(self) -> defer.Deferred[None]:
+        """Fires once the link is up and every device's MON has been answered (refusals are in
+        failed_monitors). Fails with LinkDown if the port cannot be opened before the link was
+        ever up, or the driver is stopped; the driver itself keeps retrying until stopped."""
+        if self._ready:
+            return defer.succeed(None)
+        waiter: defer.Deferred[None] = defer.Deferred()
+        self._ready_waiters.append(waiter)
+        return waiter
+
+    def _fire_ready(self, error: Exception | None = None) -> None:
+        waiters, self._ready_waiters = self._ready_waiters, []
+        if error is None:
+            self._ready = True
+        for waiter in waiters:
+            if error is None:
+                waiter.callback(None)
+            else:
+                waiter.errback(error)
+
     def stop(self) -> defer.Deferred[None]:
         self._running = False
+        self._fire_ready(LinkDown("start", "driver stopped"))
         if self._reconnect is not None and self._reconnect.active():
             self._reconnect.cancel()
         self._reconnect = None
@@ -128,7 +153,10 @@ class SerialDriver:
         opened.addErrback(self._open_failed, link)
 
     def _open_failed(self, reason: Any, link: _DriverLink) -> None:
-        self._report(f"cannot open {self.address.describe()}: {reason.getErrorMessage()}")
+        why = f"cannot open {self.address.describe()}: {reason.getErrorMessage()}"
+        self._report(why)
+        if not self._ready:
+            self._fire_ready(LinkDown("start", why))
         if self._link is link:
             self._link = None
         self._schedule_reconnect()
@@ -153,14 +181,23 @@ class SerialDriver:
     def _on_link_state(self, up: bool) -> None:
         self._emit(ev.Event(ev.LINK_UP if up else ev.LINK_DOWN, self.clock.seconds(), link=self.name))
         if up:
-            for device in list(self._monitored):
-                self._request("monitor_start", device=device).addErrback(
-                    lambda failure, d=device: self._report(
-                        f"re-monitoring {d} failed: {failure.getErrorMessage()}"
-                    )
+            answers = [
+                self._request("monitor_start", device=device).addCallbacks(
+                    self._monitored_ok, self._monitor_failed, callbackArgs=(device,),
+                    errbackArgs=(device,),
                 )
+                for device in list(self._monitored)
+            ]
+            defer.DeferredList(answers).addCallback(lambda _: self._fire_ready())
         else:
             self._fail_pending(LinkDown("link", f"link {self.name} is down"))
+
+    def _monitored_ok(self, _: object, device: str) -> None:
+        self.failed_monitors.pop(device, None)
+
+    def _monitor_failed(self, failure: Any, device: str) -> None:
+        self.failed_monitors[device] = failure.getErrorMessage()
+        self._report(f"monitoring {device} failed: {failure.getErrorMessage()}")
 
     def _report(self, message: str) -> None:
         log.msg(f"serial link {self.name}: {message}")

@@ -114,7 +114,8 @@ def open_link(address: LinkAddress, protocol: Protocol, reactor: IReactorCore) -
                 rtscts=address.rtscts,
             )
     except (serial.SerialException, OSError, ValueError) as exc:
-        return defer.fail(ConnectionError(f"cannot open {address.device}: {exc}"))
+        errno = getattr(exc, "errno", None)
+        return defer.fail(ConnectionError(os.strerror(errno) if errno else str(exc)))
     return defer.succeed(transport)
 
 

@@ -81,7 +81,7 @@ class SmdrListener:
 
     def _open_failed(self, reason: Any) -> None:
         self.receiver = None
-        self._retry_or_finish(f"cannot connect to {self.address.describe()}: {reason.getErrorMessage()}")
+        self._retry_or_finish(f"cannot open {self.address.describe()}: {reason.getErrorMessage()}")
 
     def _lost(self, receiver: SmdrReceiver) -> None:
         if self.receiver is receiver:

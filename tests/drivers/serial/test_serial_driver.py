@@ -370,3 +370,35 @@ def test_driver_and_a_pbx_end_built_from_this_package_interoperate_over_a_pty():
         port.loseConnection()
         for call in clock.getDelayedCalls():
             call.cancel()
+
+
+@pytest_twisted.inlineCallbacks
+def test_ready_fires_when_every_device_has_an_answer_and_refusals_are_listed():
+    master, slave = pty.openpty()
+    driver = SerialDriver("pbx1", f"serial://{os.ttyname(slave)}", devices=["1001", "1999"],
+                          clock=Clock())
+    peer = PtyMaster(master)
+    try:
+        ready = driver.ready()
+        driver.start()
+        assert (yield peer.pbx.request("QMON")) == "QMON;I=1;D=1001"
+        assert (yield peer.pbx.request("QMON")) == "QMON;I=2;D=1999"
+        peer.pbx.send("PMON;I=1")
+        assert not ready.called
+        peer.pbx.send("NMON;I=2;X=INVALID_DEVICE;R=no such extension 1999")
+        yield within(ready, 5)
+        assert driver.failed_monitors == {"1999": "monitor_start: no such extension 1999"}
+    finally:
+        yield driver.stop()
+        peer.close()
+        os.close(slave)
+
+
+@pytest_twisted.inlineCallbacks
+def test_ready_fails_when_the_port_cannot_be_opened():
+    driver = SerialDriver("bad", "serial:///dev/does-not-exist", clock=Clock(), reconnect_delay=60)
+    ready = driver.ready()
+    driver.start()
+    with pytest.raises(LinkDown, match="cannot open /dev/does-not-exist"):
+        yield within(ready, 5)
+    yield driver.stop()

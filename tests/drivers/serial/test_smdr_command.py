@@ -140,4 +140,4 @@ def test_listen_to_an_unreachable_link_is_a_one_line_error(url):
     process = cti_process("smdr", "listen", url, "--json", "--seconds", "20")
     out, err = process.communicate(timeout=30)
     assert process.returncode != 0 and out == b""
-    assert err.decode().count("\n") == 1 and err.startswith(b"cti: error: cannot connect")
+    assert err.decode().count("\n") == 1 and err.startswith(b"cti: error: cannot open")

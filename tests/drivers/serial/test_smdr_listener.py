@@ -69,7 +69,7 @@ def test_without_reconnect_the_loss_is_reported_on_closed():
     listener = SmdrListener("serial+tcp://127.0.0.1:1", lambda record: None, reconnect_delay=None)
     listener.start()
     why = yield listener.closed
-    assert why.startswith("cannot connect to 127.0.0.1:1")
+    assert why.startswith("cannot open 127.0.0.1:1: ")
 
 
 def test_format_is_checked_when_the_listener_is_made():
