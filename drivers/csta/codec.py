@@ -411,7 +411,10 @@ def decode_event(
                 tag_roles[tag] = role
         if role == _SKIP:
             continue
-        if role == _CONNECTION:
+        if role == _XREF:
+            value = item.text
+            event.cross_ref = value.strip() if value is not None else None
+        elif role == _CONNECTION:
             event.call_id, conn_device = connection_of(item)
         elif role == _DEVICE:
             raw = device_of(item)
@@ -421,9 +424,6 @@ def decode_event(
         elif role == _CALLED:
             event.raw_called = value = device_of(item)
             event.called = normalize_device(value)
-        elif role == _XREF:
-            value = item.text
-            event.cross_ref = value.strip() if value is not None else None
         elif role == _STATE:
             value = item.text
             if value is not None:
@@ -434,7 +434,9 @@ def decode_event(
             value = item.text
             event.cause = value.strip() if value is not None else None
         elif role == _LAST_REDIRECTION:
-            event.last_redirection = normalize_device(device_of(item))
+            value = device_of(item)
+            if value is not None:
+                event.last_redirection = normalize_device(value)
         elif role == _NET_CALLING:
             event.network_calling = normalize_device(device_of(item))
         elif role == _NET_CALLED:
