@@ -11,8 +11,9 @@ Invariant after every input: no waiting caller could be given to an idle availab
 That is what lets each decision look only at one caller's pools or one agent's queues.
 
 Calls the engine does not know (an answer racing an abandon, a late hang-up) are ignored and
-return no decisions, because switches race; admin mistakes (unknown queue or agent, bad value)
-raise AcdError and change nothing.
+return no decisions, because switches race; admin mistakes and impossible agent requests
+(unknown queue or agent, bad value, not logged in) raise AcdError before anything happens, so
+the engine is exactly as it was (not even time has moved).
 """
 
 from __future__ import annotations
@@ -298,6 +299,7 @@ class Engine:
         The agent starts available, or not ready with `reason` when `ready` is False. Logging
         in again while logged in moves the agent to the new extension / skills.
         """
+        _check_skills(skills or {})
         self._advance(time)
         agent = self.agents.get(agent_id)
         if agent is None:
@@ -317,8 +319,8 @@ class Engine:
 
     def agent_logout(self, agent_id: str, time: float) -> list[Decision]:
         """The agent leaves; a call ringing there goes back to the head of its queue."""
-        self._advance(time)
         agent = self._agent(agent_id)
+        self._advance(time)
         if agent.status == LOGGED_OUT:
             return self._flush()
         self._unpool(agent)
@@ -335,18 +337,14 @@ class Engine:
     def agent_not_ready(self, agent_id: str, time: float, reason: str | None = None
                         ) -> list[Decision]:
         """The agent takes a break (reason code); a call already ringing keeps ringing."""
+        agent = self._logged_in(agent_id)
         self._advance(time)
-        agent = self._agent(agent_id)
-        if agent.status == LOGGED_OUT:
-            raise AcdError(f"agent {agent_id!r} is not logged in")
         self._pause(agent, reason)
         return self._flush()
 
     def agent_ready(self, agent_id: str, time: float) -> list[Decision]:
+        agent = self._logged_in(agent_id)
         self._advance(time)
-        agent = self._agent(agent_id)
-        if agent.status == LOGGED_OUT:
-            raise AcdError(f"agent {agent_id!r} is not logged in")
         if agent.status == NOT_READY:
             self._log(None, None, agent_id, "UNPAUSE")
             self._set(agent, status=AVAILABLE, reason=None)
@@ -355,16 +353,16 @@ class Engine:
 
     def wrapup_done(self, agent_id: str, time: float) -> list[Decision]:
         """The agent ends after-call work (manual wrap-up, or earlier than the timer)."""
-        self._advance(time)
         agent = self._agent(agent_id)
+        self._advance(time)
         if agent.state == WRAP_UP:
             self._end_wrapup(agent)
         return self._flush()
 
     def agent_busy(self, agent_id: str, call_id: str, time: float) -> list[Decision]:
         """The agent is on a call the ACD did not deliver (outbound, internal, direct)."""
-        self._advance(time)
         agent = self._agent(agent_id)
+        self._advance(time)
         if agent.state == RINGING:
             self._withdraw(agent, "busy")
         if agent.state == WRAP_UP:
@@ -379,10 +377,10 @@ class Engine:
     # Administration (live, while callers wait)
     # ====================================================================================
     def add_queue(self, config: QueueConfig, time: float) -> list[Decision]:
-        self._advance(time)
         if config.name in self.queues:
             raise AcdError(f"queue {config.name!r} already exists")
         self._check_targets(config)
+        self._advance(time)
         queue = self.queues[config.name] = QueueState(config)
         self.stats.set_service_level(config.name, config.sl_seconds)
         for skill in config.skills:
@@ -394,7 +392,6 @@ class Engine:
     def update_queue(self, name: str, time: float, /, **changes: Any) -> list[Decision]:
         """Change any QueueConfig field(s) live, e.g. strategy="hunt" or penalty_steps=...;
         waiting callers keep their place and are matched again under the new rules."""
-        self._advance(time)
         queue = self._queue(name)
         if "name" in changes and changes["name"] != name:
             raise AcdError("a queue cannot be renamed; add a new one and remove this one")
@@ -403,6 +400,7 @@ class Engine:
         except TypeError as exc:
             raise AcdError(f"bad queue setting: {exc}") from None
         self._check_targets(config)
+        self._advance(time)
         old = queue.config
         for skill in old.skills:
             self._queues_by_skill.get(skill, set()).discard(name)
@@ -426,8 +424,8 @@ class Engine:
 
     def remove_queue(self, name: str, time: float) -> list[Decision]:
         """Remove a queue: its waiting callers exit ("queue_removed"); calls in progress go on."""
-        self._advance(time)
         queue = self._queue(name)
+        self._advance(time)
         freed: list[Agent] = []
         for caller in [c for c in self.calls.values() if c.queue is queue and c.state != CONNECTED]:
             position = queue.position(caller) if caller.state == WAITING else 1
@@ -453,16 +451,19 @@ class Engine:
     def add_agent(self, agent_id: str, time: float, extension: str | None = None,
                   skills: dict[str, int] | None = None) -> list[Decision]:
         """Declare an agent (logged out) so memberships can be set before the first login."""
-        self._advance(time)
         if agent_id in self.agents:
             raise AcdError(f"agent {agent_id!r} already exists")
+        _check_skills(skills or {})
+        self._advance(time)
         self._new_agent(agent_id, extension, dict(skills or {}))
         return self._flush()
 
     def update_agent(self, agent_id: str, time: float, *, extension: str | None = _KEEP,
                      skills: dict[str, int] | None = _KEEP) -> list[Decision]:
-        self._advance(time)
         agent = self._agent(agent_id)
+        if skills is not _KEEP:
+            _check_skills(skills or {})
+        self._advance(time)
         if extension is not _KEEP:
             self._move(agent, extension)
         if skills is not _KEEP:
@@ -495,9 +496,10 @@ class Engine:
     def add_member(self, queue: str, agent_id: str, time: float, penalty: int = 0,
                    weight: float = 1.0, position: int | None = None) -> list[Decision]:
         """Make an agent an explicit member (it must still meet the queue's skills)."""
-        self._advance(time)
         state, agent = self._queue(queue), self._agent(agent_id)
-        state.explicit[agent_id] = MemberConfig(penalty, weight, position)
+        config = MemberConfig(penalty, weight, position)
+        self._advance(time)
+        state.explicit[agent_id] = config
         agent.explicit_in.add(queue)
         old = agent.members.get(queue)
         if old is not None and position is not None:
@@ -510,10 +512,11 @@ class Engine:
     update_member = add_member
 
     def remove_member(self, queue: str, agent_id: str, time: float) -> list[Decision]:
-        self._advance(time)
         state, agent = self._queue(queue), self._agent(agent_id)
-        if state.explicit.pop(agent_id, None) is None:
+        if agent_id not in state.explicit:
             raise AcdError(f"agent {agent_id!r} is not an explicit member of {queue!r}")
+        self._advance(time)
+        del state.explicit[agent_id]
         agent.explicit_in.discard(queue)
         self._remap([agent], [state])
         self._log(queue, None, agent_id, "ADMIN", change="remove_member")
@@ -920,8 +923,7 @@ class Engine:
         return agent
 
     def _change_skills(self, agent: Agent, skills: dict[str, int]) -> None:
-        if any(not isinstance(v, int) or v < 0 for v in skills.values()):
-            raise AcdError("skill levels must be integers >= 0")
+        _check_skills(skills)
         names = set(agent.skills) | set(skills)
         for skill in agent.skills:
             self._agents_by_skill.get(skill, set()).discard(agent.agent_id)
@@ -979,6 +981,12 @@ class Engine:
             if target.kind == "queue" and target.value == config.name:
                 raise AcdError(f"queue {config.name!r} cannot overflow to itself")
 
+    def _logged_in(self, agent_id: str) -> Agent:
+        agent = self._agent(agent_id)
+        if agent.status == LOGGED_OUT:
+            raise AcdError(f"agent {agent_id!r} is not logged in")
+        return agent
+
     def _agent(self, agent_id: str) -> Agent:
         agent = self.agents.get(agent_id)
         if agent is None:
@@ -990,6 +998,11 @@ class Engine:
         if queue is None:
             raise AcdError(f"unknown queue {name!r}")
         return queue
+
+
+def _check_skills(skills: dict[str, int]) -> None:
+    if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in skills.values()):
+        raise AcdError("skill levels must be integers >= 0")
 
 
 def _pairs(agents: list[Agent]) -> tuple[tuple[str, str | None], ...]:

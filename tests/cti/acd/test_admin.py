@@ -2,7 +2,7 @@
 
 import pytest
 
-from cti.acd import AcdError, Exit
+from cti.acd import AcdError, Exit, StopRinging
 
 
 def _loaded(center):
@@ -133,3 +133,17 @@ def test_admin_mistakes_are_refused_and_change_nothing(center):
         center.arrive("c1", 1)
         center.arrive("c1", 2)
     assert center.waiting() == ["c1"]
+
+
+def test_a_refused_input_does_not_even_let_time_pass(center):
+    center.queue("q", ring_timeout=10)
+    center.staff("q", "a1")
+    center.arrive("c1", 0)
+    center.engine.add_agent("idle", 0)
+    with pytest.raises(AcdError):
+        center.engine.agent_not_ready("idle", 50, "break")   # not logged in
+    with pytest.raises(AcdError):
+        center.engine.update_agent("a1", 50, skills={"x": "high"})
+    assert center.engine.agent_view("a1")["state"] == "ringing"   # the ring timer did not fire
+    assert center.engine.now == 0
+    assert [d.reason for d in center.of(center.tick(10), StopRinging)] == ["timeout"]
