@@ -92,7 +92,7 @@ class SerialDriver:
         self._monitored: dict[str, None] = dict.fromkeys(devices)
         self._running = False
         self._reconnect: IDelayedCall | None = None
-        self._stopped: defer.Deferred | None = None
+        self._stop_waiters: list[defer.Deferred] = []
         self._ready = False
         self._ready_waiters: list[defer.Deferred] = []
         self.failed_monitors: dict[str, str] = {}
@@ -142,9 +142,11 @@ class SerialDriver:
         link = self._link
         if link is None or link.transport is None or link._closed:
             return defer.succeed(None)
-        self._stopped = defer.Deferred()
-        link.stop()
-        return self._stopped
+        waiter: defer.Deferred[None] = defer.Deferred()
+        self._stop_waiters.append(waiter)
+        if len(self._stop_waiters) == 1:
+            link.stop()
+        return waiter
 
     def _open(self) -> None:
         link = _DriverLink(self, **self._link_options)
@@ -173,9 +175,9 @@ class SerialDriver:
     def _on_connection_lost(self, link: _DriverLink) -> None:
         if self._link is link:
             self._link = None
-        if self._stopped is not None:
-            stopped, self._stopped = self._stopped, None
-            stopped.callback(None)
+        waiters, self._stop_waiters = self._stop_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
         self._schedule_reconnect()
 
     def _on_link_state(self, up: bool) -> None:

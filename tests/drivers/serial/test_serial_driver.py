@@ -100,6 +100,9 @@ def test_link_comes_up_and_a_ringing_event_is_normalised(pty_link):
     }
     yield settle()
     assert pbx.acks == [b"\x060"]
+    both = defer.gatherResults([driver.stop(), driver.stop()])  # stopping twice is harmless
+    yield within(both, 5)
+    assert not driver.connected
 
 
 @pytest_twisted.inlineCallbacks

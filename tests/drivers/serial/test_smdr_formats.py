@@ -238,3 +238,11 @@ def test_start_converts_to_utc_with_the_links_timezone():
     record = records("siemens-hipath-serial.txt")[0]
     assert record.start_utc("Europe/Berlin").isoformat() == "2019-04-10T21:19:06"
     assert record.start_utc("UTC").isoformat() == "2019-04-10T23:19:06"
+
+
+def test_control_bytes_inside_a_line_are_stripped_not_fatal():
+    line = ("2008/06/28 09:28:41,00:00:00,9,8004206,I,4324,4324,,0,1000014155,0,E4324,"
+            "Joe Bl\x13\x11oggs,T9161,LINE 5.1,0,\x000")
+    (number, record), = read_bytes(line.encode("latin-1") + b"\r\n")
+    assert record.raw == line.replace("\x13\x11", "").replace("\x00", "")
+    assert record.extra["party1"]["name"] == "Joe Bloggs" and record.duration_seconds == 9
