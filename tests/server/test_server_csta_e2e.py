@@ -327,3 +327,62 @@ def test_hold_retrieve_hangup_disposition_and_the_call_record(linked):
         assert record.calling == CALLER and record.extension == "1001"
     finally:
         yield stream.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_single_step_transfer_pops_the_caller_with_the_notes_at_the_next_agent(linked):
+    running, client, pbx = linked
+    first = yield client.login("1001", extension="1001")
+    second = yield client.login("1002", extension="1002")
+    one = yield EventStreamClient.connect(running.url, first["token"])
+    two = yield EventStreamClient.connect(running.url, second["token"])
+    try:
+        call_id = pbx.switch.inbound_call(CALLER, "1001")
+        yield one.next_event("screen_pop", call_id=call_id)
+        yield client.post(f"/api/v1/calls/{call_id}/answer", {}, first["token"])
+        yield one.next_event("established", device="1001")
+        yield client.post(f"/api/v1/calls/{call_id}/notes", {"text": "VIP, be quick"},
+                          first["token"])
+        status, body = yield client.post(f"/api/v1/calls/{call_id}/single-step-transfer",
+                                         {"to": "1002"}, first["token"])
+        assert status == 200, body
+        pop = yield two.next_event("screen_pop", agent="1002")
+        assert pop["customer"]["name"] == "Ada Lovelace"
+        assert [n["text"] for n in pop["notes"]] == ["VIP, be quick"]
+        assert pop["calling"] == CALLER
+    finally:
+        yield one.close()
+        yield two.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_conference_brings_the_consulted_agent_in_with_the_data(linked):
+    running, client, pbx = linked
+    first = yield client.login("1001", extension="1001")
+    second = yield client.login("1002", extension="1002")
+    one = yield EventStreamClient.connect(running.url, first["token"])
+    two = yield EventStreamClient.connect(running.url, second["token"])
+    try:
+        call_id = pbx.switch.inbound_call(CALLER, "1001")
+        yield one.next_event("screen_pop", call_id=call_id)
+        yield client.post(f"/api/v1/calls/{call_id}/answer", {}, first["token"])
+        yield one.next_event("established", device="1001")
+        yield client.request("PATCH", f"/api/v1/calls/{call_id}/data", first["token"],
+                             {"case": "C-9"})
+        _, body = yield client.post(f"/api/v1/calls/{call_id}/consult", {"to": "1002"},
+                                    first["token"])
+        consult_id = body["call_id"]
+        yield two.next_event("screen_pop", call_id=consult_id)
+        yield client.post(f"/api/v1/calls/{consult_id}/answer", {}, second["token"])
+        yield two.next_event("established", device="1002")
+        status, body = yield client.post(f"/api/v1/calls/{consult_id}/conference",
+                                         {"consult_call_id": call_id}, first["token"])
+        assert status == 200, body
+        pop = yield two.next_event("screen_pop", agent="1002", call_id=body["call_id"])
+        assert pop["data"]["case"] == "C-9"
+        status, calls = yield client.get("/api/v1/calls", first["token"])
+        (call,) = calls
+        assert {p["device"] for p in call["parties"]} == {CALLER, "1001", "1002"}
+    finally:
+        yield one.close()
+        yield two.close()
