@@ -1,14 +1,17 @@
 """A real server in-process, for end-to-end tests of the server, the desktop and the lead's e2e.
 
     from cti.server import testing
-    running = yield testing.start_server(tmp_path)          # SQLite in tmp_path, API on :0
+    pbx = testing.SimulatedPbx()                             # CSTA simulator on :0
+    running = yield testing.start_server(tmp_path, links=[pbx.link()])  # SQLite, API on :0
+    yield running.links_ready()
     client = testing.ApiClient(running.url)
-    token = (yield client.login("1001", "secret", extension="1001"))["token"]
+    token = (yield client.login("1001", extension="1001"))["token"]   # password PASSWORD
     status, calls = yield client.get("/api/v1/calls", token)
     stream = yield testing.EventStreamClient.connect(running.url, token)
     hello = yield stream.next_event("hello")
     ...
-    yield stream.close(); yield client.close(); yield running.stop()
+    pbx.switch.inbound_call("+49301234567", "1001")          # -> delivered, screen_pop
+    yield stream.close(); yield client.close(); yield running.stop(); yield pbx.close()
 
 Everything here is real: the server listens on loopback TCP, the database is a SQLite file
 migrated by Alembic, the WebSocket is Twisted's own client. `demo_tenant` seeds a tenant with
@@ -49,6 +52,41 @@ def _reactor() -> Any:
     return reactor
 
 
+class SimulatedPbx:
+    """The CSTA switch simulator on 127.0.0.1:0: `switch` is simulators.pbx.Switch (place
+    calls with switch.inbound_call(caller, number)), `url` the csta:// URL for a [[links]]."""
+
+    def __init__(self, extensions: Iterable[str] = ("1001", "1002", "1003"),
+                 queues: Iterable[str] = ("1900",), **switch_options: Any) -> None:
+        from simulators.csta.server import CSTAServerFactory
+        from simulators.pbx import Switch
+
+        switch_options.setdefault("external_answer_seconds", None)
+        self.extensions = tuple(extensions)
+        self.queues = tuple(queues)
+        self.switch = Switch(_reactor(), **switch_options)
+        self.switch.add_extensions(self.extensions)
+        for queue in self.queues:
+            self.switch.add_queue(queue)
+        self.factory = CSTAServerFactory(self.switch, keepalive=0)
+        self.port = _reactor().listenTCP(0, self.factory, interface="127.0.0.1")
+
+    @property
+    def url(self) -> str:
+        return f"csta://127.0.0.1:{self.port.getHost().port}"
+
+    def link(self, name: str = "pbx1", tenant: str = "acme") -> LinkConfig:
+        """A [[links]] entry monitoring every extension and queue of this switch."""
+        return LinkConfig(name=name, url=self.url, devices=(*self.extensions, *self.queues),
+                          tenant=tenant, options={"keepalive": 0, "snapshot_on_connect": False})
+
+    @defer.inlineCallbacks
+    def close(self) -> Any:
+        self.switch.close()
+        self.factory.close()
+        yield self.port.stopListening()
+
+
 @dataclass
 class RunningServer:
     server: Server
@@ -59,6 +97,12 @@ class RunningServer:
     @property
     def services(self) -> Any:
         return self.server.services
+
+    def links_ready(self) -> Deferred[Any]:
+        """Fires once every link's driver is up and monitoring (drivers offering ready())."""
+        waits = [link.driver.ready() for link in self.server.links.links.values()
+                 if hasattr(link.driver, "ready")]
+        return defer.gatherResults(waits, consumeErrors=True)
 
     def stop(self) -> Deferred[None]:
         return self.server.stop()
