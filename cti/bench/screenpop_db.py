@@ -128,7 +128,7 @@ def _wipe(engine: Engine) -> None:
 def _mysql_database(server_url: str, customers: int) -> str:
     name = f"cti_bench_screenpop_{customers}"
     url = make_url(server_url)
-    admin = make_engine(url.set(database=None) if url.database else url)
+    admin = make_engine(url._replace(database=None))
     try:
         with admin.begin() as conn:
             conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{name}` "

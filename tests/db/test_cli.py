@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from sqlalchemy import text
@@ -119,3 +120,21 @@ def test_the_screenpop_bench_reports_both_back_ends(backend, request, tmp_path, 
 def test_bad_arguments_are_one_line_errors(argv, capsys):
     assert main(argv) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_upgrade_creates_a_missing_mysql_database(mysql_server_url, capsys):
+    name = f"cti_test_cli_{uuid.uuid4().hex[:8]}"
+    url = mysql_server_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        assert main(["db", "upgrade", "--database", url]) == 0
+        assert "migrated from empty to 0001" in capsys.readouterr().out
+        assert main(["db", "upgrade", "--database", url]) == 0
+        assert "already at revision" in capsys.readouterr().out
+    finally:
+        admin = make_engine(mysql_server_url)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+    no_name = mysql_server_url._replace(database=None).render_as_string(hide_password=False)
+    assert main(["db", "upgrade", "--database", no_name]) == 1
+    assert "names no database" in capsys.readouterr().err
