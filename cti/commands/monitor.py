@@ -5,13 +5,12 @@ and prints every normalised event, so an installer can see what the switch says 
 server is configured. `watch()` holds all the logic and returns a Deferred on any reactor;
 `main()` only runs the default reactor around it, so tests drive `watch()` inside their own.
 
-The URL's scheme picks the driver through LINK_FACTORIES ("module:function" entries, imported
-on use), so the serial driver can be added by one line.
+The URL's scheme picks the driver through the server's link registry (cti.server.links), so
+`cti monitor` speaks every link the server speaks, with the same factories.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from dataclasses import dataclass
@@ -25,13 +24,7 @@ from cti.commands.args import ArgumentParser
 from cti.errors import CLIError
 from cti.events import Event, iso_time
 from cti.numbers import parse_device_list
-
-LINK_FACTORIES: dict[str, str] = {
-    "csta": "drivers.csta.driver:create_driver",
-    "serial": "drivers.serial:create_driver",
-    "serial+tcp": "drivers.serial:create_driver",
-}
-"""URL scheme -> factory(url, *, name, devices, reactor, **options) returning a Driver."""
+from cti.server.links import SCHEMES, driver_factory
 
 
 @dataclass(frozen=True)
@@ -74,9 +67,9 @@ def parse_options(argv: list[str]) -> Options:
     except ValueError as exc:
         raise CLIError(f"cti monitor: --devices: {exc}", 2) from None
     scheme = urlsplit(args.url).scheme.lower()
-    if scheme not in LINK_FACTORIES:
+    if scheme not in SCHEMES:
         raise CLIError(f"cti monitor: unsupported link URL {args.url!r} "
-                       f"(schemes: {', '.join(LINK_FACTORIES)})", 2)
+                       f"(schemes: {', '.join(SCHEMES)})", 2)
     for name in ("seconds", "connect_timeout", "ready_timeout", "monitor_rate"):
         value = getattr(args, name)
         if value is not None and value <= 0:
@@ -86,13 +79,12 @@ def parse_options(argv: list[str]) -> Options:
 
 
 def create_driver(options: Options, reactor: Any) -> Any:
-    """The driver for the URL, through LINK_FACTORIES; CLIError if it cannot be made."""
+    """The driver for the URL, from the link registry; CLIError if it cannot be made."""
     scheme = urlsplit(options.url).scheme.lower()
-    module_name, _, function = LINK_FACTORIES[scheme].partition(":")
     try:
-        factory = getattr(importlib.import_module(module_name), function)
-    except (ImportError, AttributeError):
-        raise CLIError(f"cti monitor: no driver for {scheme}:// links in this build") from None
+        factory = driver_factory(scheme)
+    except CLIError as exc:
+        raise CLIError(f"cti monitor: {exc}") from None
     extra: dict[str, Any] = {}
     if scheme == "csta":
         extra = {
