@@ -23,7 +23,7 @@ from cti import events as ev
 from cti.numbers import normalize_device
 from drivers.base import DriverError, EventSink, LinkDown
 from drivers.serial.dialects import EVENT, REQUEST, RESPONSE, DialectError, Message, get_dialect
-from drivers.serial.link import LinkProtocol
+from drivers.serial.link import LinkProtocol, LinkStats
 from drivers.serial.transport import LinkAddress, open_link, parse_link_url
 
 _NUMBER_FIELDS = ("device", "calling", "called")
@@ -107,6 +107,11 @@ class SerialDriver:
     def connected(self) -> bool:
         return self._link is not None and self._link.up
 
+    @property
+    def link_stats(self) -> LinkStats | None:
+        """Counters of the current connection's link layer (None while there is none)."""
+        return self._link.stats if self._link is not None else None
+
     def start(self) -> None:
         if self._running:
             return
@@ -140,7 +145,7 @@ class SerialDriver:
             self._reconnect.cancel()
         self._reconnect = None
         link = self._link
-        if link is None or link.transport is None or link._closed:
+        if link is None or link.transport is None or link.closed:
             return defer.succeed(None)
         waiter: defer.Deferred[None] = defer.Deferred()
         self._stop_waiters.append(waiter)

@@ -114,6 +114,16 @@ class LinkProtocol(Protocol):
         self._probe_misses = 0
         self._closed = False
 
+    @property
+    def closed(self) -> bool:
+        """The connection under this link is gone (a new LinkProtocol serves the next one)."""
+        return self._closed
+
+    @property
+    def pending(self) -> int:
+        """Frames sent or queued and not yet acknowledged."""
+        return len(self._queue) + (self._outstanding is not None)
+
     # Sending.
 
     def send(self, text: str) -> defer.Deferred:

@@ -259,15 +259,16 @@ def test_serial_over_tcp_reconnects_and_fails_pending_commands_when_the_line_dro
         yield port.stopListening()
 
 
-@pytest_twisted.inlineCallbacks
 def test_unopenable_port_is_retried_and_reported_not_raised():
-    clock = Clock()
-    driver = SerialDriver("bad", "serial:///dev/does-not-exist", clock=clock, reconnect_delay=60)
+    clock = Clock()  # opening fails before any I/O, so virtual time can be the reactor
+    driver = SerialDriver("bad", "serial:///dev/does-not-exist", reactor=clock, reconnect_delay=60)
     driver.start()
-    yield settle()
-    assert not driver.connected and driver._reconnect is not None
-    yield driver.stop()
-    assert driver._reconnect is None
+    assert not driver.connected
+    assert [call.getTime() for call in clock.getDelayedCalls()] == [60]
+    clock.advance(60)
+    assert [call.getTime() for call in clock.getDelayedCalls()] == [120]
+    assert driver.stop().called
+    assert clock.getDelayedCalls() == []
 
 
 @pytest.mark.parametrize(
@@ -366,8 +367,8 @@ def test_driver_and_a_pbx_end_built_from_this_package_interoperate_over_a_pty():
         yield settle()
         # Each frame delivered once; a retransmission (the PBX's start-up ENQ may be answered
         # NAK by the freshly opened driver) is filtered as a duplicate, never delivered twice.
-        assert driver._link.stats.frames_received == 2
-        assert driver._link.stats.bad_frames == 0 and events.seen == []
+        assert driver.link_stats.frames_received == 2
+        assert driver.link_stats.bad_frames == 0 and events.seen == []
     finally:
         yield driver.stop()
         port.loseConnection()

@@ -295,7 +295,7 @@ def test_faulty_line_at_a_fixed_seed_loses_no_frame(seed):
         pbx.send(text)
     for _ in range(20000):
         clock.advance(0.05)
-        if len(received) >= len(sent) and pbx._outstanding is None and not pbx._queue:
+        if len(received) >= len(sent) and pbx.pending == 0:
             break
     collapsed = [text for index, text in enumerate(received) if index == 0 or received[index - 1] != text]
     assert collapsed == sent
