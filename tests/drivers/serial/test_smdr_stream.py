@@ -106,3 +106,20 @@ def test_a_failing_sink_is_reported_and_later_records_still_arrive():
 def test_last_line_without_line_end_is_delivered_on_close():
     records, _ = feed_in_chunks(fixture("avaya-ip-office.csv").rstrip(b"\n"), [])
     assert len(records) == 4
+
+
+garbage_line = st.binary(max_size=90).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(garbage_line, min_size=27, max_size=27))
+def test_garbage_lines_between_records_never_lose_a_record(garbage):
+    lines = fixture("siemens-hipath-serial.txt").split(b"\r\n")[:-1]
+    mixed = b"".join(noise + b"\r\n" + line + b"\r\n" for noise, line in zip(garbage, lines, strict=True))
+    records, warnings = [], []
+    receiver = SmdrReceiver(records.append, "siemens-hipath", warnings.append)
+    receiver.makeConnection(StringTransport())
+    receiver.dataReceived(mixed)
+    expected = [line.decode("latin-1").lstrip("\x10\x02\x03\x13\x11") for line in lines]
+    got = iter(record.raw for record in records)
+    assert all(any(raw == want for raw in got) for want in expected)
