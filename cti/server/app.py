@@ -45,7 +45,8 @@ class Server:
         self.config = config
         self.reactor = reactor
         self.upgrade_database = upgrade_database or config.database_upgrade
-        self.database = Database(config.database_url, reactor, config.database_threads)
+        self.database = Database(config.database_url, reactor, config.database_threads,
+                                 config.database_spool)
         self.sessions = SessionStore(config.token_lifetime, reactor.seconds)
         self.calls = LinkCalls()
         self.agents = AgentBoard()

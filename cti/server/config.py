@@ -40,7 +40,8 @@ class LinkConfig:
 @dataclass(frozen=True)
 class ServerConfig:
     database_url: str = "sqlite:///cti.db"
-    database_threads: int = 4
+    database_threads: int | None = None
+    database_spool: str | None = None
     database_upgrade: bool = False
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
@@ -88,7 +89,7 @@ def parse(raw: dict[str, Any], base_dir: str = ".") -> ServerConfig:
     unknown = set(raw) - _SECTIONS
     if unknown:
         raise CLIError(f"unknown config section [{sorted(unknown)[0]}]")
-    database = _table(raw, "database", {"url", "threads", "upgrade"})
+    database = _table(raw, "database", {"url", "threads", "upgrade", "spool"})
     api = _table(raw, "api", {"listen", "certificate", "private_key", "ping_seconds"})
     logging = _table(raw, "logging", {"level", "format", "file"})
     sessions = _table(raw, "sessions", {"lifetime_hours", "login_failure_delay",
@@ -118,7 +119,9 @@ def parse(raw: dict[str, Any], base_dir: str = ".") -> ServerConfig:
     defaults = ServerConfig()
     return ServerConfig(
         database_url=_get(database, "database", "url", str, defaults.database_url),
-        database_threads=_get(database, "database", "threads", int, 4),
+        database_threads=_get(database, "database", "threads", int, None),
+        database_spool=_path(base_dir, _get(database, "database", "spool", str,
+                                            "cti-calls.spool")),
         database_upgrade=_get(database, "database", "upgrade", bool, False),
         listen_host=host,
         listen_port=port,

@@ -1,8 +1,9 @@
-"""The database from the reactor: db/'s synchronous repositories on a dedicated thread pool.
+"""The database from the reactor: db/'s thread pool, with the server's error mapping.
 
-Every call runs one repository function inside one transaction on a pool thread and returns a
-Deferred (the Buildbot pattern of field-notes.md), so a slow query never stalls the reactor.
-Connection trouble becomes a ServiceError, which the API answers as 503 unavailable.
+Repository functions run on db.pool.DBThreadPool (one transaction each, off the reactor
+thread); call records go through db.spool.DurableCallRecorder so none is lost while the
+database is away (spooled to a local file, replayed by SpoolReplayer). Connection trouble
+becomes a ServiceError, which the API answers as 503 unavailable.
 """
 
 from __future__ import annotations
@@ -11,60 +12,62 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
-from twisted.internet import threads
 from twisted.internet.defer import Deferred
-from twisted.python.threadpool import ThreadPool
+from twisted.python.failure import Failure
 
 from cti.errors import ServiceError
 from db.engine import make_engine
+from db.pool import DBThreadPool
+from db.records import CallRecord
+from db.spool import DurableCallRecorder, SpoolReplayer
 
 T = TypeVar("T")
 
 
 class Database:
-    def __init__(self, url: str, reactor: Any, threads_max: int = 4) -> None:
+    def __init__(self, url: str, reactor: Any, threads_max: int | None = None,
+                 spool_path: str | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._reactor = reactor
-        self._pool = ThreadPool(minthreads=1, maxthreads=threads_max, name="cti-db")
-        self._started = False
+        self.pool = DBThreadPool(self.engine, reactor, max_threads=threads_max, name="cti-db")
+        self.recorder = DurableCallRecorder(self.engine, spool_path) if spool_path else None
+        self.replayer = (SpoolReplayer(self.pool, self.recorder, clock=reactor)
+                         if self.recorder is not None else None)
 
     def start(self) -> None:
-        if not self._started:
-            self._pool.start()
-            self._started = True
+        self.pool.start()
+        if self.replayer is not None:
+            self.replayer.start()
 
     def stop(self) -> None:
-        if self._started:
-            self._pool.stop()
-            self._started = False
-        self.engine.dispose()
+        if self.replayer is not None:
+            self.replayer.stop()
+        self.pool.stop()
+        if self.recorder is not None:
+            self.recorder.close()
 
     def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         """fn(connection, *args, **kwargs) in one transaction on a database thread."""
-        return threads.deferToThreadPool(self._reactor, self._pool, self._transaction, fn,
-                                         args, kwargs)
+        return self.pool.run(fn, *args, **kwargs).addErrback(_unavailable)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         """fn(engine, *args, **kwargs) on a database thread (migrations, bulk work)."""
-        return threads.deferToThreadPool(self._reactor, self._pool, self._guarded,
-                                         lambda: fn(self.engine, *args, **kwargs))
+        return self.pool.run_plain(fn, self.engine, *args, **kwargs).addErrback(_unavailable)
 
-    def _transaction(self, fn: Callable[..., T], args: tuple[Any, ...],
-                     kwargs: dict[str, Any]) -> T:
-        def work() -> T:
-            with self.engine.begin() as connection:
-                return fn(connection, *args, **kwargs)
+    def record_call(self, record: CallRecord) -> Deferred[str]:
+        """Store a call record, or spool it while the database is unreachable."""
+        if self.recorder is None:
+            from db.calls import record_call
 
-        return self._guarded(work)
+            return self.run(record_call, record).addCallback(
+                lambda stored: "stored" if stored else "duplicate")
+        return self.pool.run_plain(self.recorder.record, record).addErrback(_unavailable)
 
-    @staticmethod
-    def _guarded(work: Callable[[], T]) -> T:
-        try:
-            return work()
-        except OperationalError as exc:
-            raise ServiceError(f"database unavailable: {str(exc.orig).splitlines()[0]}") from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise ServiceError("database connection lost; retry") from exc
-            raise
+
+def _unavailable(failure: Failure) -> Failure:
+    exc = failure.value
+    if isinstance(exc, OperationalError):
+        raise ServiceError(f"database unavailable: {str(exc.orig).splitlines()[0]}") from exc
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        raise ServiceError("database connection lost; retry") from exc
+    return failure

@@ -680,7 +680,7 @@ class Services:
         answered = call.answered
         try:
             tenant = yield self.tenant(tenant_code)
-            yield self.db.run(db_calls.record_call, DbCallRecord(
+            yield self.db.record_call(DbCallRecord(
                 source=self.links.scheme_of(link), started_at=_dt(call.started),
                 tenant_id=tenant.id, link=link, call_id=call.call_id,
                 answered_at=_dt(answered), ended_at=_dt(call.ended),

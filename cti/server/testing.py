@@ -136,6 +136,7 @@ def start_server(tmp_path: Any = None, *, config: ServerConfig | None = None,
         path = os.path.join(str(tmp_path), "cti.db")
         if seed:
             shutil.copyfile(_seeded_template(), path)
+        overrides.setdefault("database_spool", os.path.join(str(tmp_path), "calls.spool"))
         config = server_config(f"sqlite:///{path}", links, database_upgrade=not seed,
                                **overrides)
     server = Server(config, _reactor(), drivers=drivers)
