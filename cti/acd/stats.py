@@ -104,7 +104,8 @@ class AgentCounters:
 
 
 class Stats:
-    """Counters fed by `observe(record)`; query with queue(), agent(), intervals()."""
+    """Counters fed by `observe(record)`; query with queue(), total(), agent(), occupancy(),
+    intervals(queue) and agent_intervals(agent); prune(before) bounds the kept intervals."""
 
     def __init__(self, interval: float = 900.0, sl_seconds: float = 20.0) -> None:
         self.interval = interval
@@ -112,8 +113,8 @@ class Stats:
         self.sl_seconds: dict[str, float] = {}
         self.queues: dict[str, QueueCounters] = {}
         self.agents: dict[str, AgentCounters] = {}
-        self.queue_intervals: dict[tuple[str, float], QueueCounters] = {}
-        self.agent_intervals: dict[tuple[str, float], AgentCounters] = {}
+        self._queue_intervals: dict[str, dict[float, QueueCounters]] = {}
+        self._agent_intervals: dict[str, dict[float, AgentCounters]] = {}
         self._agent_mode: dict[str, tuple[float, bool, bool, bool]] = {}
         self._queue_cache: dict[str, tuple[float, float, tuple[QueueCounters, QueueCounters]]] = {}
         self._agent_cache: dict[str, tuple[float, float, tuple[AgentCounters, AgentCounters]]] = {}
@@ -161,10 +162,20 @@ class Stats:
 
     def intervals(self, queue: str) -> dict[float, QueueCounters]:
         """Interval start (Unix seconds) -> counters of `queue`, in time order."""
-        return dict(sorted((t, c) for (q, t), c in self.queue_intervals.items() if q == queue))
+        return dict(sorted(self._queue_intervals.get(queue, {}).items()))
 
-    def agent_intervals_of(self, agent_id: str) -> dict[float, AgentCounters]:
-        return dict(sorted((t, c) for (a, t), c in self.agent_intervals.items() if a == agent_id))
+    def agent_intervals(self, agent_id: str) -> dict[float, AgentCounters]:
+        """Interval start -> counters of one agent (time split at interval boundaries)."""
+        return dict(sorted(self._agent_intervals.get(agent_id, {}).items()))
+
+    def prune(self, before: float) -> None:
+        """Forget intervals that ended before `before` (the server has stored them by then),
+        so a long-running engine keeps a bounded window of intervals in memory."""
+        for table in (*self._queue_intervals.values(), *self._agent_intervals.values()):
+            for start in [t for t in table if t + self.interval <= before]:
+                del table[start]
+        self._queue_cache.clear()
+        self._agent_cache.clear()
 
     # Folding -----------------------------------------------------------------------------
     def observe(self, record: QueueLogEvent | AgentState) -> None:
@@ -187,9 +198,10 @@ class Stats:
         if total is None:
             total = self.queues[name] = QueueCounters()
         start = self._bucket(record.time)
-        bucket = self.queue_intervals.get((name, start))
+        table = self._queue_intervals.setdefault(name, {})
+        bucket = table.get(start)
         if bucket is None:
-            bucket = self.queue_intervals[(name, start)] = QueueCounters()
+            bucket = table[start] = QueueCounters()
         self._queue_cache[name] = (start, start + self.interval, (total, bucket))
         return total, bucket
 
@@ -201,9 +213,10 @@ class Stats:
         if total is None:
             total = self.agents[agent_id] = AgentCounters()
         start = self._bucket(time)
-        bucket = self.agent_intervals.get((agent_id, start))
+        table = self._agent_intervals.setdefault(agent_id, {})
+        bucket = table.get(start)
         if bucket is None:
-            bucket = self.agent_intervals[(agent_id, start)] = AgentCounters()
+            bucket = table[start] = AgentCounters()
         self._agent_cache[agent_id] = (start, start + self.interval, (total, bucket))
         return total, bucket
 

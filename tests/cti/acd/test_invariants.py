@@ -8,25 +8,27 @@ agents, timers and admin changes and checks it, with the bookkeeping it rests on
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cti.acd import STRATEGIES, AcdError, Engine, QueueConfig, SkillReq
+from cti.acd import STRATEGIES, AcdError, Engine, QueueConfig, SkillReq, Target
 from cti.acd.state import AVAILABLE, CONNECTED, IDLE, LOGGED_OUT, OFFERED, RINGING, WAITING
 
 AGENTS = [f"a{i}" for i in range(6)]
 QUEUES = ["sales", "support", "vip"]
 OPS = ["arrive", "arrive", "arrive", "abandon", "answer", "answer", "reject", "end", "end",
        "login", "logout", "ready", "not_ready", "tick", "tick", "wrapup_done", "member",
-       "unmember", "strategy", "skill", "busy"]
+       "unmember", "strategy", "skill", "busy", "rules", "requeue"]
 
 
 def build(seed):
     engine = Engine(seed=seed)
+    engine.add_queue(QueueConfig("vip", strategy="fewest-calls", weight=2, wrapup_seconds=None,
+                                 announce_every=7), 0)
     engine.add_queue(QueueConfig("sales", strategy="hunt", wrapup_seconds=5, ring_timeout=8,
-                                 max_len=6, penalty_steps=((0, 0), (10, 1))), 0)
+                                 max_len=6, penalty_steps=((0, 0), (10, 1)), max_wait=30,
+                                 overflow={"full": Target("queue", "support"),
+                                           "timeout": Target("queue", "vip")}), 0)
     engine.add_queue(QueueConfig("support", strategy="ring-all", skills={"tech": SkillReq(3, 1)},
                                  penalty_steps=((0, 0), (5, 1), (9, 2)), ring_timeout=6,
                                  max_wait=40, leave_when_empty=True, weight=1), 0)
-    engine.add_queue(QueueConfig("vip", strategy="fewest-calls", weight=2, wrapup_seconds=None,
-                                 announce_every=7), 0)
     for i, agent in enumerate(AGENTS):
         engine.add_agent(agent, 0, extension=str(100 + i), skills={"tech": i % 4})
         engine.add_member(QUEUES[i % 2], agent, 0, penalty=i % 2)
@@ -76,6 +78,14 @@ def apply(engine, op, pick, now, serial):
             engine.set_skill(agent, "tech", pick % 4, now)
         elif op == "busy":
             engine.agent_busy(agent, f"x{serial}", now)
+        elif op == "rules":
+            engine.update_queue(QUEUES[pick % 3], now, max_len=pick % 5 or None,
+                                penalty_steps=((0, 0), (pick % 7, pick % 3)),
+                                autopause=bool(pick % 2))
+        elif op == "requeue":
+            # A supervisor takes a waiting caller out (blind transfer from the queue).
+            if call and engine.calls[call].state == WAITING:
+                engine.call_transferred(call, now, target="operator")
     except AcdError:
         pass   # refused admin/agent inputs (not logged in, not a member) change nothing
 

@@ -75,7 +75,7 @@ def test_intervals_split_counts_and_agent_time_at_boundaries(day):
     assert list(intervals) == [0, 60, 120]
     assert [(c.offered, c.answered, c.abandoned) for c in intervals.values()] == [
         (3, 1, 1), (1, 1, 1), (0, 0, 0)]
-    agent = engine.stats.agent_intervals_of("a1")
+    agent = engine.stats.agent_intervals("a1")
     assert [c.busy for c in agent.values()] == [55, 60, 25]
     assert [c.staffed for c in agent.values()] == [60, 60, 25]
 
@@ -113,3 +113,14 @@ def test_live_queue_view_shows_the_longest_current_wait(day):
     engine.tick(200)
     view = engine.queue_view("q")
     assert (view["waiting"], view["longest_wait"], view["logged_in"]) == (2, 50, 0)
+
+
+def test_old_intervals_can_be_pruned_once_stored(day):
+    engine, _ = day
+    engine.stats.prune(before=120)
+    assert list(engine.stats.intervals("q")) == [120]
+    assert list(engine.stats.agent_intervals("a1")) == [120]
+    # Totals stay; new records still land in the right interval.
+    assert engine.stats.queue("q").offered == 4
+    engine.caller_arrived("c9", 150, "q")
+    assert engine.stats.intervals("q")[120].offered == 1
