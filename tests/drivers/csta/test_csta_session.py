@@ -167,3 +167,23 @@ def test_stop_ends_the_session_and_closes_the_link():
 def test_unknown_session_style_is_refused_at_construction():
     with pytest.raises(ValueError, match="session style"):
         make_driver(session_style="telnet")
+
+
+def test_a_length_that_lies_long_cannot_hang_the_link_for_longer_than_a_keepalive():
+    driver, reactor, events = make_driver(session_style="ecma354", keepalive=30.0,
+                                          request_timeout=5.0, session_duration=3600)
+    driver.start()
+    switch = SwitchEnd(reactor, driver).accept()
+    switch.grant_session("S1", 3600)
+    switch.answer_monitors()
+    switch.answer_snapshots()
+    switch.protocol.dataReceived(b"\x00\x00\x01\xf4" + b"9999" + b"<HeldEvent>")  # 500 promised
+    reactor.advance(30.0)
+    status = switch.request("SystemStatus")
+    switch.answer(status, "SystemStatusResponse")  # swallowed by the unfinished frame
+    assert not switch.transport.disconnecting
+    reactor.advance(5.0)
+    assert switch.transport.disconnecting
+    switch.drop()
+    assert events[-1].event == ev.LINK_DOWN
+    assert "keep-alive unanswered" in events[-1].reason
