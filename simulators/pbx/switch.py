@@ -251,6 +251,8 @@ class Switch:
         """An extension calls any number; returns the new call's ID."""
         self.extension(calling)
         self._check_dialable(called)
+        if called == calling:
+            raise InvalidDevice(f"{calling} cannot call itself")
         call = self._new_call(calling, called)
         conn = self._join(call, calling, INITIATED)
         self._emit(ev.SERVICE_INITIATED, call, calling, cause="makeCall")
@@ -264,8 +266,9 @@ class Switch:
         self._check_dialable(called)
         if not caller or caller in self.devices:
             raise InvalidDevice(f"an inbound call comes from an outside number, not {caller!r}")
+        seized = self._seize_trunk(trunk)
         call = self._new_call(caller, called)
-        call.trunk = self._seize_trunk(trunk)
+        call.trunk = seized
         self._join(call, caller, CONNECTED, external=True)
         self._offer(call, called, cause="newCall")
         return call.call_id
@@ -313,6 +316,8 @@ class Switch:
         conn = self.connection(call_id, device)
         self.extension(device)
         self._check_dialable(consulted)
+        if consulted == device:
+            raise InvalidDevice(f"{device} cannot consult itself")
         if conn.state != CONNECTED:
             raise InvalidState(f"{device} is {conn.state} in call {call_id}")
         self._hold(conn)
@@ -406,6 +411,8 @@ class Switch:
         if conn.state not in (ALERTING, QUEUED):
             raise InvalidState(f"{device} is {conn.state}: only alerting or queued calls deflect")
         self._check_dialable(destination)
+        if destination in conn.call.connections:
+            raise InvalidState(f"{destination} is already in call {call_id}")
         self._redirect(conn, destination, cause="redirected")
 
     def single_step_transfer(self, call_id: str, device: str, destination: str) -> str:
@@ -565,6 +572,8 @@ class Switch:
     def route_select(self, reg_id: str, xref: str, destination: str) -> None:
         route = self._route(reg_id, xref)
         self._check_dialable(destination)
+        if destination in route.call.connections:
+            raise InvalidState(f"{destination} is already in call {route.call.call_id}")
         self._forget_route(route)
         conn = route.call.connections.get(route.pilot)
         if conn is not None:
@@ -663,7 +672,9 @@ class Switch:
     def _offer(self, call: Call, destination: str, cause: str, hops: int = 0) -> None:
         """Present the call to a destination: ring it, queue it, route it or fail it."""
         device = self.devices.get(destination)
-        if device is None:
+        if destination in call.connections:
+            self._fail(call, destination, cause="busy")
+        elif device is None:
             self._offer_outside(call, destination)
         elif isinstance(device, Extension):
             self._offer_extension(call, device, cause, hops)
@@ -748,11 +759,21 @@ class Switch:
         self._offer(call, destination, cause=cause, hops=hops + 1)
 
     def _fail(self, call: Call, device: str, cause: str) -> None:
-        conn = self._join(call, device, FAIL)
-        self._emit(ev.FAILED, call, device, cause=cause)
-        callers = [c for c in call.connections.values() if c is not conn]
-        if callers and all(c.external for c in callers):
-            conn.timer = self.clock.callLater(self.busy_release_seconds, self._release_failed, call)
+        """The destination cannot take the call; an outside caller gives up after a while.
+
+        A destination already in the call (a forwarding loop back to the caller) gets no
+        second connection: the Failed event alone tells the story.
+        """
+        if device in call.connections:
+            self._emit(ev.FAILED, call, device, cause=cause)
+            holder = call.connections[device]
+        else:
+            holder = self._join(call, device, FAIL)
+            self._emit(ev.FAILED, call, device, cause=cause)
+        callers = [c for c in call.connections.values() if c is not holder]
+        if callers and all(c.external for c in callers) and holder.timer is None:
+            holder.timer = self.clock.callLater(self.busy_release_seconds,
+                                                self._release_failed, call)
 
     def _release_failed(self, call: Call) -> None:
         if self.calls.get(call.call_id) is call:
