@@ -336,10 +336,30 @@ class SerialDriver:
         )
 
     def snapshot_device(self, device: str) -> defer.Deferred[ev.Event]:
-        return self._request("snapshot_device", device=device)
+        """The device's calls and its connection state in each, as a snapshot_device Event."""
+
+        def result(fields: dict[str, str]) -> ev.Event:
+            parties = tuple(
+                ev.Party(call_id, normalize_device(device), state, device)
+                for call_id, state in _parties(fields.get("parties", ""))
+            )
+            return ev.Event(ev.SNAPSHOT_DEVICE, self.clock.seconds(), device=normalize_device(device),
+                            monitor=device, link=self.name, parties=parties)
+
+        return self._request("snapshot_device", device=device).addCallback(result)
 
     def snapshot_call(self, call_id: str) -> defer.Deferred[ev.Event]:
-        return self._request("snapshot_call", call_id=call_id)
+        """The call's devices and their connection states, as a snapshot_call Event."""
+
+        def result(fields: dict[str, str]) -> ev.Event:
+            parties = tuple(
+                ev.Party(call_id, normalize_device(device), state, device)
+                for device, state in _parties(fields.get("parties", ""))
+            )
+            return ev.Event("snapshot_call", self.clock.seconds(), call_id=call_id,
+                            link=self.name, parties=parties)
+
+        return self._request("snapshot_call", call_id=call_id).addCallback(result)
 
     def make_call(self, calling: str, called: str) -> defer.Deferred[str]:
         return self._request("make_call", device=calling, called=called).addCallback(_call_id)
@@ -433,6 +453,18 @@ class SerialDriver:
 
     def route_end(self, cross_ref: str) -> defer.Deferred[None]:
         return self._request("route_end", cross_ref=cross_ref).addCallback(_none)
+
+
+def _parties(text: str) -> list[tuple[str, str | None]]:
+    """``4711:connected,4712:hold`` as pairs; a state the protocol does not name becomes None."""
+    pairs = []
+    for item in text.split(","):
+        if item:
+            key, _, state = item.rpartition(":")
+            if not key:
+                key, state = state, ""
+            pairs.append((key, state if state in ev.CONNECTION_STATES else None))
+    return pairs
 
 
 def _none(_: object) -> None:

@@ -9,7 +9,8 @@ and `format(message) -> str`, plus one line in DIALECTS.
 Neutral names: events use the cti.events names (``delivered``, ``transferred``, ...); requests
 use the drivers.base.Driver method names (``make_call``, ``transfer_call``, ...); responses
 carry the request's name. Neutral field keys: call_id, device, calling, called, old_call_ids
-(comma-separated), held_call, to, agent_id, state, reason, cause, error; requests a dialect
+(comma-separated), held_call, to, agent_id, state, reason, cause, error, parties (snapshot
+results: comma-separated ``call_or_device:connection_state``); requests a dialect
 may add later also pass on ("1"/"0"), kind, mode, digits, password, group, cross_ref.
 """
 

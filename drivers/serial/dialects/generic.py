@@ -44,6 +44,8 @@ REQUEST_CODES: dict[str, str] = {
     "CNF": "conference_call",
     "DFL": "deflect_call",
     "AGT": "set_agent_state",
+    "SNP": "snapshot_device",
+    "SNC": "snapshot_call",
 }
 FIELD_KEYS: dict[str, str] = {
     "C": "call_id",
@@ -58,6 +60,7 @@ FIELD_KEYS: dict[str, str] = {
     "R": "reason",
     "X": "cause",
     "E": "error",
+    "P": "parties",
 }
 AGENT_STATES: dict[str, str] = {
     "LI": "logged_on", "LO": "logged_off", "RD": "ready", "NR": "not_ready",

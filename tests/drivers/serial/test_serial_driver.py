@@ -203,7 +203,7 @@ def test_unsupported_service_and_commands_while_down_fail_cleanly(pty_link):
     driver.start()
     yield events.next(ev.LINK_UP)
     with pytest.raises(DriverError, match="not supported by the serial link"):
-        yield driver.snapshot_device("1001")
+        yield driver.generate_digits("4711", "1001", "123")
 
 
 @pytest_twisted.inlineCallbacks
@@ -406,3 +406,25 @@ def test_ready_fails_when_the_port_cannot_be_opened():
     with pytest.raises(LinkDown, match="cannot open /dev/does-not-exist"):
         yield within(ready, 5)
     yield driver.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_snapshots_give_the_connections_and_their_states(pty_link):
+    driver, pbx, events, _ = pty_link
+    driver.start()
+    yield events.next(ev.LINK_UP)
+    by_device = driver.snapshot_device("1001")
+    assert (yield pbx.request("QSNP")) == "QSNP;I=1;D=1001"
+    pbx.send("PSNP;I=1;P=4711:connected,4712:hold,4713:ringing")
+    snapshot = yield within(by_device, 5)
+    assert snapshot.event == ev.SNAPSHOT_DEVICE and snapshot.device == "1001"
+    assert [(p.call_id, p.device, p.state) for p in snapshot.parties] == [
+        ("4711", "1001", "connected"), ("4712", "1001", "hold"), ("4713", "1001", None)
+    ]
+    by_call = driver.snapshot_call("4711")
+    assert (yield pbx.request("QSNC")) == "QSNC;I=2;C=4711"
+    pbx.send("PSNC;I=2;P=1001:connected,01701234567:connected")
+    call = yield within(by_call, 5)
+    assert [(p.call_id, p.device, p.state) for p in call.parties] == [
+        ("4711", "1001", "connected"), ("4711", "01701234567", "connected")
+    ]
