@@ -248,11 +248,8 @@ class Engine:
         """A call the engine knows ended: an ACD call (`by` "agent" or "caller") or a non-ACD
         call of an agent. An ACD call not yet answered counts as abandoned."""
         self._advance(time)
-        agent = self._non_acd.pop(call_id, None)
-        if agent is not None:
-            if agent.state == IN_CALL and agent.call_id == call_id:
-                self._set(agent, state=IDLE, call_id=None)
-                self._free_all([agent])
+        if call_id in self._non_acd:
+            self._end_non_acd(call_id)
             return self._flush()
         caller = self.calls.get(call_id)
         if caller is None:
@@ -266,9 +263,9 @@ class Engine:
                          ) -> list[Decision]:
         """The call left the agent (or the queue) by transfer; the agent starts wrap-up."""
         self._advance(time)
-        agent = self._non_acd.pop(call_id, None)
-        if agent is not None:
-            return self.call_ended(call_id, self.now)
+        if call_id in self._non_acd:
+            self._end_non_acd(call_id)
+            return self._flush()
         caller = self.calls.get(call_id)
         if caller is None:
             return self._flush()
@@ -443,7 +440,8 @@ class Engine:
             if agent in self.agents:
                 self.agents[agent].explicit_in.discard(name)
         del self.queues[name]
-        self.dnis = {d: q for d, q in self.dnis.items() if q != name}
+        for number in [d for d, q in self.dnis.items() if q == name]:
+            del self.dnis[number]
         self._free_all(members)
         self._log(name, None, None, "ADMIN", change="remove_queue")
         return self._flush()
@@ -853,6 +851,12 @@ class Engine:
         self._set(agent, state=WRAP_UP, call_id=None)
         if wrap is not None:
             agent.wrap_timer = self._schedule(wrap, "wrapup", agent)
+
+    def _end_non_acd(self, call_id: str) -> None:
+        agent = self._non_acd.pop(call_id)
+        if agent.state == IN_CALL and agent.call_id == call_id:
+            self._set(agent, state=IDLE, call_id=None)
+            self._free_all([agent])
 
     def _end_wrapup(self, agent: Agent, free: bool = True) -> None:
         if agent.wrap_timer is not None:

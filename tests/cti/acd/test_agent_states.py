@@ -233,3 +233,11 @@ def test_the_agent_at_a_device_is_the_one_logged_in_there(center):
     center.engine.remove_agent("day", 4)
     assert center.engine.agent_at("2001") == "night"
     assert center.engine.agent_at(None) is None
+
+
+def test_transferring_away_a_non_acd_call_frees_the_agent(center):
+    center.queue("q")
+    center.staff("q", "a1")
+    center.engine.agent_busy("a1", "direct-1", 1)
+    center.arrive("c1", 2)
+    assert center.offered(center.engine.call_transferred("direct-1", 3, "2001")) == [("c1", "a1")]
