@@ -27,6 +27,10 @@ from drivers.serial.link import LinkProtocol, LinkStats
 from drivers.serial.transport import LinkAddress, open_link, parse_link_url
 
 _NUMBER_FIELDS = ("device", "calling", "called")
+_TARGET_KEYS = {
+    ev.TRANSFERRED: "transferred_to", ev.CONFERENCED: "added_party", ev.DIVERTED: "new_destination",
+}
+"""Where the T field of an event goes in Event.data: the keys the CSTA driver uses."""
 
 
 class _DriverLink(LinkProtocol):
@@ -246,7 +250,8 @@ class SerialDriver:
         if message.name in (ev.TRANSFERRED, ev.CONFERENCED):
             event.old_call_ids = tuple(c for c in fields.get("old_call_ids", "").split(",") if c)
         if "to" in fields:
-            event.data["to"] = normalize_device(fields["to"]) or fields["to"]
+            key = _TARGET_KEYS.get(message.name, "to")
+            event.data[key] = normalize_device(fields["to"]) or fields["to"]
         if event.device in self._monitored:
             event.monitor = event.device
         return event

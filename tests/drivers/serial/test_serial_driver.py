@@ -150,7 +150,7 @@ def test_transfer_reports_the_resulting_call_and_the_old_ones(pty_link):
         "4713", ("4711", "4712"), "1001"
     )
     assert transferred.to_dict()["old_call_ids"] == ["4711", "4712"]
-    assert transferred.data == {"to": "1002"}
+    assert transferred.data == {"transferred_to": "1002"}  # the CSTA driver's key
     assert (yield within(result, 5)) == "4713"
 
 
