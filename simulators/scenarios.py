@@ -82,6 +82,7 @@ ACTIONS: dict[str, tuple[Callable[[tuple[str, ...]], bool], str]] = {
         lambda a: len(a) == 3 and a[1] in FORWARD_KINDS,
         "forward DEVICE immediate|busy|noanswer TARGET|off",
     ),
+    "service": (lambda a: len(a) == 2 and a[1] in ("in", "out"), "service DEVICE in|out"),
     "expect": (_device_count(2), "expect DEVICE STATE  (STATE: idle or a connection state)"),
 }
 
@@ -275,6 +276,9 @@ class ScenarioRunner:
     def _do_forward(self, device: str, kind: str, target: str) -> None:
         off = target == "off"
         self.switch.set_forwarding(device, FORWARD_KINDS[kind], None if off else target, not off)
+
+    def _do_service(self, device: str, state: str) -> None:
+        self.switch.set_in_service(device, state == "in")
 
     def _do_expect(self, device: str, state: str) -> None:
         states = sorted(c.state for c in self.phones.connections(device))

@@ -118,6 +118,7 @@ class Extension(Device):
     """A telephone. `auto_answer` (seconds) makes it pick up by itself after ringing that long."""
 
     dnd: bool = False
+    out_of_service: bool = False
     forwards: dict[str, str] = field(default_factory=dict)
     agent: Agent | None = None
     auto_answer: float | None = None

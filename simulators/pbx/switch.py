@@ -249,7 +249,8 @@ class Switch:
 
     def make_call(self, calling: str, called: str) -> str:
         """An extension calls any number; returns the new call's ID."""
-        self.extension(calling)
+        if self.extension(calling).out_of_service:
+            raise InvalidState(f"{calling} is out of service")
         self._check_dialable(called)
         if called == calling:
             raise InvalidDevice(f"{calling} cannot call itself")
@@ -534,6 +535,17 @@ class Switch:
         if not on:
             self._member_free(ext)
 
+    def set_in_service(self, device: str, in_service: bool) -> None:
+        """Unplug (False) or plug back (True) a telephone; calls to it fail meanwhile."""
+        ext = self.extension(device)
+        if ext.out_of_service == (not in_service):
+            return
+        ext.out_of_service = not in_service
+        kind = ev.BACK_IN_SERVICE if in_service else ev.OUT_OF_SERVICE
+        self._emit(kind, None, device, extra=((device, NULL),))
+        if in_service:
+            self._member_free(ext)
+
     def set_forwarding(self, device: str, forwarding_type: str, destination: str | None,
                        on: bool) -> None:
         ext = self.extension(device)
@@ -714,6 +726,9 @@ class Switch:
         if forward and hops < MAX_REDIRECTIONS:
             self._divert_unseen(call, ext.number, forward, "callForwardImmediate", hops)
             return
+        if ext.out_of_service:
+            self._fail(call, ext.number, cause="blocked")
+            return
         if ext.dnd or ext.busy:
             forward = ext.forwards.get(FORWARD_BUSY)
             if forward and hops < MAX_REDIRECTIONS:
@@ -889,7 +904,7 @@ class Switch:
 
     def _available(self, number: str) -> bool:
         ext = self.devices.get(number)
-        if not isinstance(ext, Extension) or ext.dnd or ext.busy:
+        if not isinstance(ext, Extension) or ext.dnd or ext.busy or ext.out_of_service:
             return False
         return ext.agent is None or ext.agent.state == AGENT_READY
 

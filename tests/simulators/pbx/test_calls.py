@@ -360,3 +360,15 @@ def test_a_listening_supervisor_does_not_keep_the_call_up(switch, phones):
     phones.hangup("1001")
     assert call_id not in switch.calls
     assert switch.snapshot_device("1009") == []
+
+
+def test_out_of_service_telephones_fail_calls_until_back(switch, phones, recorder):
+    switch.set_in_service("1002", False)
+    assert recorder.kinds() == [("out_of_service", "1002")]
+    phones.call("1001", "1002")
+    assert recorder.last("failed").cause == "blocked"
+    phones.hangup("1001")
+    switch.set_in_service("1002", True)
+    assert recorder.last("back_in_service").device == "1002"
+    call_id = phones.call("1001", "1002")
+    assert dict(switch.snapshot_call(call_id))["1002"] == "alerting"
