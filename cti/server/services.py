@@ -459,6 +459,10 @@ class Services:
         message = {"event": "queue_stats", **_queue_object(queue, view, board, view["strategy"],
                                                            view["stats"].get("sl_seconds"))}
         self.hub.publish(message, Audience(tenant, supervisors_only=True))
+        members = frozenset(a.agent_id for a in board if queue in a.queues)
+        if members:
+            message = {k: v for k, v in message.items() if k != "callers"}
+            self.hub.publish(message, Audience(tenant, agents=members, personal=True))
 
     def reasons(self, session: Session) -> list[dict[str, str]]:
         return [{"code": c, "label": label} for c, label in self.config.reasons]

@@ -159,3 +159,12 @@ def test_logout_closes_the_stream(two_tenants):
     yield stream.next_event("hello")
     yield client.request("DELETE", "/api/v1/sessions/current", session["token"])
     yield stream.closed
+
+
+@pytest_twisted.inlineCallbacks
+def test_commands_on_a_link_that_is_down_are_503(two_tenants):
+    running, client, _ = two_tenants
+    session = yield client.login("1001", tenant="acme", extension="1001")
+    status, body = yield client.post("/api/v1/calls", {"to": "1002"}, session["token"])
+    assert (status, body["code"]) == (503, "unavailable")
+    assert "pbx1" in body["error"] and "down" in body["error"]

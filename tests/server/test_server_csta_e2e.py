@@ -197,6 +197,8 @@ def test_the_acd_hands_a_queued_caller_to_the_ready_agent(linked):
         assert ringing["agent_id"] == "1001"
         stats = yield watch.next_event("queue_stats", queue="sales")
         assert stats["stats"]["offered"] >= 1
+        own = yield stream.next_event("queue_stats", queue="sales")
+        assert "callers" not in own
 
         yield client.post(f"/api/v1/calls/{call_id}/answer", {}, agent["token"])
         yield stream.next_event("agent_state", state="in_call")
