@@ -278,7 +278,7 @@ class CallsModel:
 
     def _settle(self, before: dict[str, dict[str, Any]]) -> None:
         now_mine = {cid for cid, c in self.calls.items() if self.is_mine(c)}
-        renamed = {alias for c in self.calls.values() for alias in c.get("aliases") or []}
+        renamed = {alias for cid in now_mine for alias in self.calls[cid].get("aliases") or []}
         for cid, call in before.items():
             if cid not in now_mine and cid not in renamed:
                 self._first_seen.pop(cid, None)

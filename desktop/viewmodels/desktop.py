@@ -306,7 +306,9 @@ class DesktopModel:
 
     def _on_ended(self, call: dict[str, Any]) -> None:
         call_id = str(call.get("call_id"))
-        name = self.pop.display_name() if self.pop.matches(call_id) else None
+        same_customer = self.pop.customer_id is not None and (
+            call.get("customer_id") == self.pop.customer_id)
+        name = self.pop.display_name() if self.pop.matches(call_id) or same_customer else None
         self.history.record(self.calls, call, name)
 
     # -- errors --------------------------------------------------------------------------------

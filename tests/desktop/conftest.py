@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -403,3 +403,33 @@ def keep_qt_loop_alive() -> None:
     app = QApplication.instance()
     if app is not None:
         app.setQuitOnLastWindowClosed(False)
+
+
+@pytest.fixture
+def live_server(tmp_path: Any) -> Iterator[tuple[Any, Any]]:
+    """The REAL server (cti.server.testing, seeded demo tenant "acme": agents 1001-1003 at
+    those extensions, supervisor "sup", password testing.PASSWORD, customer Ada Lovelace at
+    +49301234567) linked over loopback TCP to the CSTA switch simulator: (running, switch)."""
+    from twisted.internet import reactor
+
+    from cti.server import testing
+    from cti.server.config import LinkConfig
+    from simulators.csta.server import CSTAServerFactory
+    from simulators.pbx import Switch
+
+    extensions = ("1001", "1002", "1003")
+    switch = Switch(reactor, external_answer_seconds=None)
+    switch.add_extensions(extensions)
+    switch.add_queue("1900")
+    factory = CSTAServerFactory(switch, keepalive=0)
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    link = LinkConfig(name="pbx1", url=f"csta://127.0.0.1:{port.getHost().port}",
+                      devices=(*extensions, "1900"), tenant="acme",
+                      options={"keepalive": 0, "snapshot_on_connect": False})
+    running = pytest_twisted.blockon(testing.start_server(tmp_path, links=[link]))
+    pytest_twisted.blockon(running.server.links.links["pbx1"].driver.ready())
+    yield running, switch
+    pytest_twisted.blockon(running.stop())
+    switch.close()
+    factory.close()
+    pytest_twisted.blockon(port.stopListening())

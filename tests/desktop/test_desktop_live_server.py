@@ -1,0 +1,131 @@
+"""The desktop against the REAL server (cti.server) and the CSTA switch simulator.
+
+A caller rings an agent's extension on the simulated switch; everything between (CSTA over
+TCP, driver, call model, database, API, WebSocket) is the production code.
+"""
+
+from __future__ import annotations
+
+import pytest
+import pytest_twisted
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QLabel, QLineEdit, QPushButton, QTableWidget
+
+from cti.server.testing import PASSWORD
+from desktop.client import ApiClient, ApiError
+from desktop.viewmodels.desktop import DesktopModel
+from desktop.widgets.main_window import MainWindow
+from desktop.widgets.supervisor_window import SupervisorWindow
+
+CALLER = "+49301234567"
+
+
+@pytest.fixture
+def desktops():
+    made = []
+
+    def make(url):
+        model = DesktopModel(ApiClient(url), stream_options={"initial_delay": 0.05})
+        made.append(model)
+        return model
+
+    yield make
+    for model in made:
+        model.shutdown()
+        pytest_twisted.blockon(model.client.close())
+
+
+def child(window, cls, name):
+    found = window.findChild(cls, name)
+    assert found is not None, f"no {cls.__name__} named {name}"
+    return found
+
+
+@pytest_twisted.ensureDeferred
+async def test_login_errors_are_the_servers_one_line_text(live_server, desktops):
+    running, _ = live_server
+    model = desktops(running.url)
+    with pytest.raises(ApiError) as caught:
+        await model.login("1001", "wrong", "1001")
+    assert caught.value.status == 401 and "\n" not in str(caught.value)
+    assert model.last_error == str(caught.value)
+
+
+@pytest_twisted.ensureDeferred
+async def test_lists_and_state_from_the_real_server(live_server, desktops, wait_until):
+    running, _ = live_server
+    model = desktops(running.url)
+    await model.login("1001", PASSWORD, "1001")
+    await model.when_synced()
+    assert model.agent_state.status == "not_ready"
+    assert any(e["number"] == "1002" for e in model.address_book.entries)
+    await model.set_ready()
+    await wait_until(lambda: model.agent_state.status == "ready")
+
+
+@pytest_twisted.ensureDeferred
+async def test_call_pops_is_answered_noted_and_consult_transferred(live_server, desktops, qtbot,
+                                                                   wait_until):
+    running, switch = live_server
+    first, second = desktops(running.url), desktops(running.url)
+    await first.login("1001", PASSWORD, "1001")
+    await second.login("1002", PASSWORD, "1002")
+    await first.when_synced()
+    await second.when_synced()
+    window = MainWindow(first, use_tray=False)
+    qtbot.addWidget(window)
+    window.show()
+
+    call_id = switch.inbound_call(CALLER, "1001")
+    await wait_until(lambda: first.pop.call_id == call_id and first.notifier.current)
+    assert child(window, QLabel, "customerTitle").text() == "Ada Lovelace"
+    assert child(window, QLineEdit, "customerCompany").text() == "Analytical Engines"
+    assert "Ada Lovelace" in child(window, QLabel, "incomingText").text()
+
+    qtbot.mouseClick(child(window, QPushButton, "answerButton"), Qt.LeftButton)
+    calls = child(window, QTableWidget, "callsTable")
+    await wait_until(lambda: calls.item(0, 2) is not None and calls.item(0, 2).text() == "Connected")
+
+    qtbot.keyClicks(child(window, QLineEdit, "noteEdit"), "wants express delivery")
+    qtbot.mouseClick(child(window, QPushButton, "addNoteButton"), Qt.LeftButton)
+    await wait_until(lambda: any(n.get("text") == "wants express delivery"
+                                 for n in first.pop.notes))
+
+    consult = await first.consult("1002")
+    await wait_until(lambda: second.pop.call_id == str(consult["call_id"]))
+    assert second.pop.display_name() == "Ada Lovelace"
+    await second.answer()
+    await wait_until(lambda: "transfer" in first.calls.enabled_actions())
+    assert child(window, QPushButton, "transferButton").isEnabled()
+    qtbot.mouseClick(child(window, QPushButton, "transferButton"), Qt.LeftButton)
+
+    await wait_until(lambda: first.calls.my_calls() == [])
+    # The consultation pop already carried the note; wait for the transferred call's own pop.
+    await wait_until(lambda: second.pop.call_id not in (call_id, str(consult["call_id"])))
+    assert [n.get("text") for n in second.pop.notes] == ["wants express delivery"]
+    assert second.pop.display_name() == "Ada Lovelace"
+    assert [c["calling"] for c in second.calls.my_calls()] == [CALLER]
+    handled = {e["call_id"]: e for e in first.history.entries}
+    assert handled[call_id]["customer"] == "Ada Lovelace"
+    assert handled[call_id]["number"] == CALLER and handled[call_id]["answered"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_supervisor_board_follows_agents_on_the_real_server(live_server, desktops, qtbot,
+                                                                  wait_until):
+    running, switch = live_server
+    agent, sup = desktops(running.url), desktops(running.url)
+    await sup.login("sup", PASSWORD)
+    await sup.when_synced()
+    window = SupervisorWindow(sup)
+    qtbot.addWidget(window)
+    await agent.login("1001", PASSWORD, "1001")
+    await agent.set_ready()
+    await wait_until(lambda: sup.supervisor.agents.get("1001", {}).get("status") == "ready")
+    assert "sales" in sup.supervisor.queues
+    call_id = switch.inbound_call(CALLER, "1001")
+    await wait_until(lambda: agent.pop.call_id == call_id)
+    await agent.answer()
+    await wait_until(lambda: sup.supervisor.agent_call("1001", list(sup.calls.calls.values())))
+    window.agents.selectRow([r["agent_id"] for r in sup.supervisor.agent_rows()].index("1001"))
+    assert child(window, QPushButton, "listenButton").isEnabled()
