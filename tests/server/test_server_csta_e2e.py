@@ -388,3 +388,29 @@ def test_conference_brings_the_consulted_agent_in_with_the_data(linked):
     finally:
         yield one.close()
         yield two.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_server_reconnects_to_a_switch_that_dropped_the_link(linked):
+    running, client, pbx = linked
+    agent = yield client.login("1001", extension="1001")
+    sup = yield client.login("sup")
+    watch = yield EventStreamClient.connect(running.url, sup["token"])
+    stream = yield EventStreamClient.connect(running.url, agent["token"])
+    link = running.server.links.links["pbx1"]
+    try:
+        for protocol in list(pbx.factory.connections):
+            protocol.transport.loseConnection()
+        down = yield watch.next_event("link_down")
+        assert down["link"] == "pbx1"
+        status, body = yield client.post("/api/v1/calls", {"to": "1002"}, agent["token"])
+        assert status == 503
+        yield watch.next_event("link_up", timeout=10)
+        yield wait_for(lambda: link.up and link.driver.connected, timeout=10)
+        yield running.links_ready()
+        call_id = pbx.switch.inbound_call(CALLER, "1001")
+        pop = yield stream.next_event("screen_pop", call_id=call_id)
+        assert pop["customer"]["name"] == "Ada Lovelace"
+    finally:
+        yield watch.close()
+        yield stream.close()
