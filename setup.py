@@ -29,6 +29,7 @@ setup(
             "pytest-twisted>=1.14",
             "pytest-qt>=4.4",
             "pytest-xdist>=3.5",
+            "pytest-timeout>=2.3",
             "hypothesis>=6.100",
             "ruff>=0.5",
         ],
