@@ -233,6 +233,8 @@ def add_interaction(
 ) -> int:
     if customer_id is not None:
         _require_customer(conn, tenant, customer_id)
+    if agent_id is not None:
+        _require(conn, m.Agent, tenant, agent_id, "agent")
     return conn.execute(
         insert(m.Interaction).values(
             tenant_id=tenant.id, customer_id=customer_id, agent_id=agent_id, call_id=call_id,
@@ -296,6 +298,10 @@ def create_ticket(
         raise ValueError(f"unknown ticket type {type!r} (one of {', '.join(m.TICKET_TYPES)})")
     if customer_id is not None:
         _require_customer(conn, tenant, customer_id)
+    if agent_id is not None:
+        _require(conn, m.Agent, tenant, agent_id, "agent")
+    if interaction_id is not None:
+        _require(conn, m.Interaction, tenant, interaction_id, "interaction")
     return conn.execute(
         insert(m.Ticket).values(
             tenant_id=tenant.id, customer_id=customer_id, type=type, subject=subject, body=body,
@@ -384,11 +390,16 @@ def _fields(item: Address | Contact) -> dict[str, Any]:
 
 
 def _require_customer(conn: Connection, tenant: Tenant, customer_id: int) -> None:
+    _require(conn, m.Customer, tenant, customer_id, "customer")
+
+
+def _require(conn: Connection, model: Any, tenant: Tenant, row_id: int, what: str) -> None:
+    """NotFound unless row `row_id` of `model` belongs to the tenant (ids are global)."""
     found = conn.execute(
-        select(m.Customer.id).where(m.Customer.tenant_id == tenant.id, m.Customer.id == customer_id)
+        select(model.id).where(model.tenant_id == tenant.id, model.id == row_id)
     ).first()
     if found is None:
-        raise NotFound(f"no customer {customer_id} in tenant {tenant.code!r}")
+        raise NotFound(f"no {what} {row_id} in tenant {tenant.code!r}")
 
 
 def _match_ids(conn: Connection, tenant: Tenant, caller: str | None, limit: int) -> list[int]:

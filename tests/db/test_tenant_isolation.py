@@ -66,6 +66,12 @@ def test_another_tenants_ids_are_not_found(engine, acme, globex, both):
             agents.get_agent(conn, acme, other_agent.id)
         with pytest.raises(NotFound):
             customers.add_interaction(conn, acme, other_customer)
+        acme_customer = both["acme"][1]
+        with pytest.raises(NotFound, match="agent"):
+            customers.add_interaction(conn, acme, acme_customer, agent_id=other_agent.id)
+        with pytest.raises(NotFound, match="agent"):
+            customers.create_ticket(conn, acme, acme_customer, "order", "x",
+                                    agent_id=other_agent.id)
         with pytest.raises(NotFound):
             customers.update_customer(conn, acme, other_customer, name="stolen")
         with pytest.raises(NotFound):
