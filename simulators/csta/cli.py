@@ -212,7 +212,8 @@ def main(argv: list[str]) -> int:
     running = start(options, reactor)
     host, port = running.address
     shown = f"[{host}]" if ":" in host else host
-    print(f"listening on {shown}:{port}", flush=True)
+    # Announced once the reactor runs, i.e. once SIGTERM/SIGINT stop it cleanly.
+    reactor.callWhenRunning(print, f"listening on {shown}:{port}", flush=True)
     reactor.run()  # type: ignore[attr-defined]
     sys.stdout.flush()
     return 0
