@@ -240,10 +240,16 @@ class DesktopModel:
 
     async def _rebuild_pop(self, call: dict[str, Any]) -> None:
         customer, interactions, tickets = None, [], []
-        if call.get("customer_id") is not None:
-            customer = await self.client.customer(call["customer_id"])
-            interactions = await self.client.interactions(call["customer_id"])
-            tickets = await self.client.tickets(call["customer_id"])
+        customer_id = call.get("customer_id")
+        caller = self.calls.other_party(call)
+        if customer_id is None and caller:
+            found = await self.client.find_customers(phone=caller)
+            if isinstance(found, list) and len(found) == 1:
+                customer_id = found[0].get("id")
+        if customer_id is not None:
+            customer = await self.client.customer(customer_id)
+            interactions = await self.client.interactions(customer_id)
+            tickets = await self.client.tickets(customer_id)
         self.pop.load({
             "call_id": call["call_id"], "agent": self.agent_id, "device": self.extension,
             "customer": customer, "interactions": interactions, "tickets": tickets,

@@ -73,3 +73,17 @@ async def test_screenshots_after_connecting_agent_and_supervisor(recorded_api, t
     assert code == 0, err.decode()
     assert out.decode().split() == [sup_png, str(tmp_path / "sup-supervisor.png")]
     assert not QImage(str(tmp_path / "sup-supervisor.png")).isNull()
+
+
+@pytest_twisted.ensureDeferred
+async def test_screenshot_against_the_real_server(live_server, tmp_path):
+    from cti.server.testing import PASSWORD
+
+    running, switch = live_server
+    switch.inbound_call("+49301234567", "1001")
+    png = str(tmp_path / "real.png")
+    out, err, code = await run_cti("desktop", "--server", running.url, "--user", "1001",
+                                   "--password", PASSWORD, "--extension", "1001",
+                                   "--screenshot", png)
+    assert code == 0, err.decode()
+    assert out.decode().split() == [png] and not QImage(png).isNull()

@@ -129,3 +129,60 @@ async def test_supervisor_board_follows_agents_on_the_real_server(live_server, d
     await wait_until(lambda: sup.supervisor.agent_call("1001", list(sup.calls.calls.values())))
     window.agents.selectRow([r["agent_id"] for r in sup.supervisor.agent_rows()].index("1001"))
     assert child(window, QPushButton, "listenButton").isEnabled()
+
+
+@pytest_twisted.ensureDeferred
+async def test_dropped_stream_reconnects_and_keeps_the_call(live_server, desktops, wait_until):
+    running, switch = live_server
+    model = desktops(running.url)
+    await model.login("1001", PASSWORD, "1001")
+    await model.when_synced()
+    call_id = switch.inbound_call(CALLER, "1001")
+    await wait_until(lambda: model.pop.call_id == call_id)
+    await model.answer()
+    await wait_until(lambda: "hold" in model.calls.enabled_actions())
+    statuses = []
+    model.status_changed.connect(lambda status, detail: statuses.append(status))
+    for stream in list(running.server.hub.streams):
+        stream.close(1001)
+    await wait_until(lambda: statuses[-2:] == ["reconnecting", "connected"])
+    await model.when_synced()
+    assert [c["call_id"] for c in model.calls.my_calls()] == [call_id]
+    assert model.pop.display_name() == "Ada Lovelace"
+    await model.hold()
+    await wait_until(lambda: "retrieve" in model.calls.enabled_actions())
+
+
+@pytest_twisted.ensureDeferred
+async def test_restarted_desktop_rebuilds_the_pop_of_the_call_in_progress(live_server, desktops,
+                                                                         wait_until):
+    running, switch = live_server
+    before = desktops(running.url)
+    await before.login("1001", PASSWORD, "1001")
+    call_id = switch.inbound_call(CALLER, "1001")
+    await wait_until(lambda: before.pop.call_id == call_id)
+    await before.answer()
+    await before.add_note("caller is in a hurry")
+    before.shutdown()
+
+    after = desktops(running.url)
+    await after.login("1001", PASSWORD, "1001")
+    await after.when_synced()
+    await wait_until(lambda: after.pop.call_id == call_id)
+    assert after.pop.display_name() == "Ada Lovelace"
+    assert [t["subject"] for t in after.pop.open_tickets()] == ["Difference engine"]
+    assert [n["text"] for n in after.pop.notes] == ["caller is in a hurry"]
+    assert after.calls.enabled_actions(call_id) >= {"hangup", "hold"}
+
+
+@pytest_twisted.ensureDeferred
+async def test_call_that_rang_before_login_is_popped_by_the_callers_number(live_server,
+                                                                           desktops, wait_until):
+    running, switch = live_server
+    call_id = switch.inbound_call(CALLER, "1001")
+    model = desktops(running.url)
+    await model.login("1001", PASSWORD, "1001")
+    await model.when_synced()
+    await wait_until(lambda: model.pop.call_id == call_id and model.pop.customer)
+    assert model.pop.display_name() == "Ada Lovelace"
+    assert model.calls.enabled_actions(call_id) == {"answer", "deflect", "hangup"}
