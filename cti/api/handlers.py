@@ -114,39 +114,39 @@ def search_customers(services: Any, req: ApiRequest) -> Any:
         phone = "+" + phone.strip()  # an unencoded "+" arrives as a space in a query string
     if not phone and not text:
         raise BadRequest("give ?phone=NUMBER or ?q=TEXT")
-    return services.search_customers(req.session, phone=phone, text=text)
+    return services.crm.search_customers(req.session, phone=phone, text=text)
 
 
 def get_customer(services: Any, req: ApiRequest) -> Any:
-    return services.get_customer(req.session, _id(req.params["customer_id"]))
+    return services.crm.get_customer(req.session, _id(req.params["customer_id"]))
 
 
 def create_customer(services: Any, req: ApiRequest) -> Any:
-    return services.create_customer(req.session, req.body)
+    return services.crm.create_customer(req.session, req.body)
 
 
 def update_customer(services: Any, req: ApiRequest) -> Any:
-    return services.update_customer(req.session, _id(req.params["customer_id"]), req.body)
+    return services.crm.update_customer(req.session, _id(req.params["customer_id"]), req.body)
 
 
 def customer_interactions(services: Any, req: ApiRequest) -> Any:
-    return services.customer_interactions(req.session, _id(req.params["customer_id"]))
+    return services.crm.customer_interactions(req.session, _id(req.params["customer_id"]))
 
 
 def add_interaction(services: Any, req: ApiRequest) -> Any:
-    return services.add_interaction(req.session, _id(req.params["customer_id"]), req.body)
+    return services.crm.add_interaction(req.session, _id(req.params["customer_id"]), req.body)
 
 
 def customer_tickets(services: Any, req: ApiRequest) -> Any:
-    return services.customer_tickets(req.session, _id(req.params["customer_id"]))
+    return services.crm.customer_tickets(req.session, _id(req.params["customer_id"]))
 
 
 def add_ticket(services: Any, req: ApiRequest) -> Any:
-    return services.add_ticket(req.session, _id(req.params["customer_id"]), req.body)
+    return services.crm.add_ticket(req.session, _id(req.params["customer_id"]), req.body)
 
 
 def update_ticket(services: Any, req: ApiRequest) -> Any:
-    return services.update_ticket(req.session, _id(req.params["ticket_id"]), req.body)
+    return services.crm.update_ticket(req.session, _id(req.params["ticket_id"]), req.body)
 
 
 def _id(text: str) -> int:

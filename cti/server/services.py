@@ -26,10 +26,10 @@ from cti.server.acd import AcdRunner
 from cti.server.agents import AgentBoard, AgentStateError, AgentView
 from cti.server.calls import CallSource
 from cti.server.config import ServerConfig
+from cti.server.crm import Crm
 from cti.server.database import Database
 from cti.server.linkset import LinkSet
 from cti.server.screenpop import ScreenPops
-from cti.server.views import customer_dict, interaction_dict, ticket_dict
 from db import agents as db_agents
 from db import calls as db_calls
 from db import customers as db_customers
@@ -41,8 +41,6 @@ from db.records import CallRecord as DbCallRecord
 from db.records import Tenant
 
 log = Logger(namespace="cti.server")
-
-_TICKET_TYPES = {"after_sales": "after-sales"}
 
 
 class Services:
@@ -73,6 +71,7 @@ class Services:
         self._queue_sent: dict[tuple[str, str], float] = {}
         self._queue_pending: dict[tuple[str, str], Any] = {}
         self.pops = ScreenPops(self)
+        self.crm = Crm(database, self.tenant, lambda s, call_id: self._call(s, call_id, True))
         self.acd = AcdRunner(reactor, database, links, calls, self._acd_agent_state,
                              self._queue_changed)
 
@@ -520,114 +519,6 @@ class Services:
 
         return self.db.run(work)
 
-    # -- customers, interactions, tickets -----------------------------------------------------
-
-    @defer.inlineCallbacks
-    def search_customers(self, session: Session, phone: str | None, text: str | None) -> Any:
-        tenant = yield self._tenant(session)
-        if phone:
-            found = yield self.db.run(db_customers.find_customers_by_phone, tenant, phone)
-        else:
-            found = yield self.db.run(db_customers.search_customers, tenant, text or "")
-        return [customer_dict(c) for c in found]
-
-    @defer.inlineCallbacks
-    def get_customer(self, session: Session, customer_id: int) -> Any:
-        tenant = yield self._tenant(session)
-        customer = yield self._db_lookup(db_customers.get_customer, tenant, customer_id)
-        return customer_dict(customer)
-
-    @defer.inlineCallbacks
-    def create_customer(self, session: Session, body: dict[str, Any]) -> Any:
-        tenant = yield self._tenant(session)
-        fields = _customer_fields(body)
-
-        def work(conn: Any) -> Any:
-            customer_id = db_customers.create_customer(conn, tenant, actor=session.user,
-                                                       **fields)
-            return db_customers.get_customer(conn, tenant, customer_id)
-
-        customer = yield self._db_lookup(work)
-        return customer_dict(customer)
-
-    @defer.inlineCallbacks
-    def update_customer(self, session: Session, customer_id: int, body: dict[str, Any]) -> Any:
-        tenant = yield self._tenant(session)
-        fields = _customer_fields(body)
-
-        def work(conn: Any) -> Any:
-            db_customers.update_customer(conn, tenant, customer_id, actor=session.user,
-                                         **fields)
-            return db_customers.get_customer(conn, tenant, customer_id)
-
-        customer = yield self._db_lookup(work)
-        return customer_dict(customer)
-
-    @defer.inlineCallbacks
-    def customer_interactions(self, session: Session, customer_id: int) -> Any:
-        tenant = yield self._tenant(session)
-
-        def work(conn: Any) -> Any:
-            db_customers.get_customer(conn, tenant, customer_id)
-            return db_customers.recent_interactions(conn, tenant, customer_id, 100)
-
-        found = yield self._db_lookup(work)
-        return [interaction_dict(i) for i in found]
-
-    @defer.inlineCallbacks
-    def add_interaction(self, session: Session, customer_id: int, body: dict[str, Any]) -> Any:
-        tenant = yield self._tenant(session)
-        call_id = body.get("call_id")
-        if call_id:
-            self._call(session, call_id, ended_ok=True)
-
-        def work(conn: Any) -> Any:
-            db_customers.add_interaction(
-                conn, tenant, customer_id, agent_id=session.extra.get("agent_db_id"),
-                call_id=call_id, disposition=body.get("disposition"), notes=body.get("notes"),
-            )
-            return db_customers.recent_interactions(conn, tenant, customer_id, 1)[0]
-
-        interaction = yield self._db_lookup(work)
-        return interaction_dict(interaction)
-
-    @defer.inlineCallbacks
-    def customer_tickets(self, session: Session, customer_id: int) -> Any:
-        tenant = yield self._tenant(session)
-
-        def work(conn: Any) -> Any:
-            db_customers.get_customer(conn, tenant, customer_id)
-            return db_customers.list_tickets(conn, tenant, customer_id)
-
-        found = yield self._db_lookup(work)
-        return [ticket_dict(t) for t in found]
-
-    @defer.inlineCallbacks
-    def add_ticket(self, session: Session, customer_id: int, body: dict[str, Any]) -> Any:
-        tenant = yield self._tenant(session)
-        kind = _TICKET_TYPES.get(body["type"], body["type"])
-
-        def work(conn: Any) -> Any:
-            ticket_id = db_customers.create_ticket(
-                conn, tenant, customer_id, kind, body["subject"], body=body.get("body"),
-                agent_id=session.extra.get("agent_db_id"),
-            )
-            return _find_ticket(conn, tenant, customer_id, ticket_id)
-
-        ticket = yield self._db_lookup(work)
-        return ticket_dict(ticket)
-
-    @defer.inlineCallbacks
-    def update_ticket(self, session: Session, ticket_id: int, body: dict[str, Any]) -> Any:
-        tenant = yield self._tenant(session)
-        if body.get("body") is not None:
-            raise BadRequest("changing a ticket's body is not supported yet; add an interaction")
-        status = body.get("status")
-        if not status:
-            raise BadRequest("nothing to change: give \"status\"")
-        yield self._db_lookup(db_customers.set_ticket_status, tenant, ticket_id, status)
-        return {"id": ticket_id, "status": status}
-
     # -- switch events in ---------------------------------------------------------------------
 
     def on_event(self, link: str, event: ev.Event) -> None:
@@ -741,37 +632,6 @@ class Services:
             except DbNotFound:
                 raise Unavailable(f"tenant {code!r} is not in the database") from None
         return self._tenants[code]
-
-    @defer.inlineCallbacks
-    def _db_lookup(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run a repository call; its NotFound is the API's 404, its ValueError a 400."""
-        try:
-            return (yield self.db.run(fn, *args, **kwargs))
-        except DbNotFound as exc:
-            raise NotFound(str(exc)) from None
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from None
-
-
-def _find_ticket(conn: Any, tenant: Tenant, customer_id: int, ticket_id: int) -> Any:
-    for ticket in db_customers.list_tickets(conn, tenant, customer_id):
-        if ticket.id == ticket_id:
-            return ticket
-    raise DbNotFound(f"no ticket {ticket_id}")
-
-
-def _customer_fields(body: dict[str, Any]) -> dict[str, Any]:
-    fields: dict[str, Any] = {"name": body["name"]}
-    for key in ("company", "notes", "vip"):
-        if key in body:
-            fields[key] = body[key]
-    if "emails" in body:
-        fields["email"] = body["emails"][0] if body["emails"] else None
-    if "fields" in body:
-        fields["custom"] = body["fields"]
-    if "phones" in body:
-        fields["phones"] = body["phones"]
-    return fields
 
 
 def _queue_object(name: str, view: dict[str, Any] | None, board: list[AgentView],
