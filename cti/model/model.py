@@ -61,6 +61,7 @@ from cti.events import (
     ROUTE_END,
     ROUTE_REQUEST,
     SERVICE_INITIATED,
+    SNAPSHOT_CALL,
     SNAPSHOT_DEVICE,
     TRANSFERRED,
     Event,
@@ -206,6 +207,7 @@ class Model:
                 BACK_IN_SERVICE: self._on_device_feature,
                 OUT_OF_SERVICE: self._on_device_feature,
                 SNAPSHOT_DEVICE: self._on_snapshot,
+                SNAPSHOT_CALL: self._on_snapshot_call,
                 LINK_DOWN: self._on_link_down,
             }
         )
@@ -565,6 +567,36 @@ class Model:
             else:
                 self._notify(CALL_UPDATED, call)
         return None
+
+    def _on_snapshot_call(self, event: Event) -> Call | None:
+        """Make one call's connections exactly what the switch listed for it."""
+        if not event.call_id:
+            return self._ignore()
+        listed = {p.device: p.state for p in event.parties if p.device and p.state != NULL}
+        call = self.find_call(event.call_id)
+        if call is None:
+            if not listed:
+                return None
+            call = self._new_call(event.call_id, event)
+            created = True
+        else:
+            created = False
+        changed = call.stale
+        call.stale = False
+        call.last_event = event.time
+        for device, state in listed.items():
+            if self._set_state(call, device, state if state in _LIVE_STATES else CONNECTED, event):
+                changed = True
+        for device in [d for d in call.connections if d not in listed]:
+            self._drop(call, device, event.time, event.event)
+            changed = True
+        if not call.connections:
+            self._end(call, event.time, "resync")
+        elif created:
+            self._notify(CALL_CREATED, call)
+        elif changed:
+            self._notify(CALL_UPDATED, call)
+        return call
 
     def _on_link_down(self, event: Event) -> Call | None:
         """The link's calls may have changed unseen: mark them, keep them until resync."""

@@ -11,6 +11,7 @@ from cti.events import (
     LINK_DOWN,
     LINK_UP,
     NULL,
+    SNAPSHOT_CALL,
     SNAPSHOT_DEVICE,
     Party,
 )
@@ -117,3 +118,20 @@ def test_sweep_ends_idle_calls_no_monitored_device_is_on(model, switch):
     ended = model.sweep(T0 + 7200, max_idle=3600)
     assert [c.call_id for c in ended] == ["8"]
     assert set(model.calls) == {"7"} and model.history.find("8").cause == "idle"
+
+
+def test_call_snapshot_sets_every_listed_party_and_drops_the_rest(model, switch):
+    switch.send(DELIVERED, "7", "1001", calling="5551234", link="pbx1")
+    switch.send(ESTABLISHED, "7", "1001", calling="5551234", link="pbx1")
+    switch.send(
+        SNAPSHOT_CALL, "7", None, link="pbx1",
+        parties=(Party("7", "1002", ALERTING), Party("7", "5551234", CONNECTED)),
+    )
+    assert parties(model.calls["7"]) == {"1002": ALERTING, "5551234": CONNECTED}
+
+
+def test_call_snapshot_with_no_parties_ends_the_call(model, switch):
+    switch.send(DELIVERED, "7", "1001", calling="5551234", link="pbx1")
+    switch.send(SNAPSHOT_CALL, "7", None, link="pbx1", parties=())
+    assert "7" not in model.calls
+    assert model.history.find("7") is not None
