@@ -85,11 +85,11 @@ def populate(model: DesktopModel, now: float, role: str = "agent") -> None:
             "customer": customer, "calling": "+4930123456", "called": "8000",
             "data": call["data"], "notes": call["notes"],
             "interactions": [
-                {"time": _ago(now, 86400 * 3), "agent": "1002", "disposition": "resolved",
+                {"time": _ago(now, 86400 * 3 + 5400), "agent": "1002", "disposition": "resolved",
                  "notes": "Invoice 118 corrected, credit note sent"},
-                {"time": _ago(now, 86400 * 12), "agent": "1001", "disposition": "sale",
+                {"time": _ago(now, 86400 * 12 - 9720), "agent": "1001", "disposition": "sale",
                  "notes": "Ordered 40 euro pallets for March"},
-                {"time": _ago(now, 86400 * 40), "agent": "1004", "disposition": "callback",
+                {"time": _ago(now, 86400 * 40 + 15060), "agent": "1004", "disposition": "callback",
                  "notes": "Asked for volume discount"},
             ],
             "tickets": [

@@ -40,6 +40,7 @@ QFrame#stateBar QPushButton, QFrame#stateBar QToolButton {{
     background: #2c4057; color: #e8eef5; border: 1px solid #3c5673; border-radius: 4px;
     padding: 5px 12px;
 }}
+QToolButton::menu-indicator {{ image: none; width: 0; }}
 QFrame#stateBar QPushButton:hover, QFrame#stateBar QToolButton:hover {{ background: #36506d; }}
 QFrame#stateBar QPushButton:disabled, QFrame#stateBar QToolButton:disabled {{
     color: #7d8fa3; background: #243447; border-color: #2c3f54;

@@ -104,7 +104,7 @@ class SupervisorWindow(QMainWindow):
         self.agents.itemSelectionChanged.connect(self._agent_selected)
         agents_layout.addWidget(self.agents)
         buttons = QHBoxLayout()
-        buttons.addWidget(QLabel("Selected agent's call:"))
+        buttons.addWidget(QLabel("Selected agent:"))
         self.monitor_buttons = {}
         for mode, text in MONITOR_MODES:
             button = QPushButton(text)
@@ -113,6 +113,14 @@ class SupervisorWindow(QMainWindow):
             buttons.addWidget(button)
             self.monitor_buttons[mode] = button
         buttons.addStretch(1)
+        self.state_buttons = {}
+        for state, text in (("ready", "Make ready"), ("not_ready", "Not ready"),
+                            ("logged_out", "Log out")):
+            button = QPushButton(text)
+            button.setObjectName(f"agent_{state}Button")
+            button.clicked.connect(lambda _=False, s=state: self.set_agent_state(s))
+            buttons.addWidget(button)
+            self.state_buttons[state] = button
         agents_layout.addLayout(buttons)
         tables_layout.addWidget(agents_box, 3)
 
@@ -174,6 +182,11 @@ class SupervisorWindow(QMainWindow):
         if agent_id:
             consume(self.model.monitor(agent_id, mode))
 
+    def set_agent_state(self, state: str) -> None:
+        agent_id = self.board.selected_agent
+        if agent_id:
+            consume(self.model.set_agent_state(agent_id, state))
+
     def _agent_selected(self) -> None:
         key = selected_key(self.agents)
         if key != self.board.selected_agent:
@@ -185,6 +198,11 @@ class SupervisorWindow(QMainWindow):
             agent_id, list(self.model.calls.calls.values())) is not None
         for button in self.monitor_buttons.values():
             button.setEnabled(on_call)
+        agent = self.board.agents.get(agent_id or "", {})
+        logged_on = bool(agent) and agent.get("status") != "logged_out"
+        self.state_buttons["ready"].setEnabled(logged_on and agent.get("status") != "ready")
+        self.state_buttons["not_ready"].setEnabled(logged_on and agent.get("status") != "not_ready")
+        self.state_buttons["logged_out"].setEnabled(logged_on)
 
     def refresh(self) -> None:
         board = self.board

@@ -186,3 +186,21 @@ async def test_call_that_rang_before_login_is_popped_by_the_callers_number(live_
     await wait_until(lambda: model.pop.call_id == call_id and model.pop.customer)
     assert model.pop.display_name() == "Ada Lovelace"
     assert model.calls.enabled_actions(call_id) == {"answer", "deflect", "hangup"}
+
+
+@pytest_twisted.ensureDeferred
+async def test_supervisor_sets_another_agents_state(live_server, desktops, qtbot, wait_until):
+    running, _ = live_server
+    agent, sup = desktops(running.url), desktops(running.url)
+    await agent.login("1002", PASSWORD, "1002")
+    await agent.set_ready()
+    await sup.login("sup", PASSWORD)
+    await sup.when_synced()
+    window = SupervisorWindow(sup)
+    qtbot.addWidget(window)
+    await wait_until(lambda: sup.supervisor.agents.get("1002", {}).get("status") == "ready")
+    window.agents.selectRow([r["agent_id"] for r in sup.supervisor.agent_rows()].index("1002"))
+    assert not child(window, QPushButton, "agent_readyButton").isEnabled()
+    qtbot.mouseClick(child(window, QPushButton, "agent_not_readyButton"), Qt.LeftButton)
+    await wait_until(lambda: agent.agent_state.status == "not_ready")
+    assert sup.last_error is None
