@@ -24,7 +24,8 @@ from simulators.csta.server import CSTAServerFactory
 from simulators.pbx import Handsets, Switch
 
 EXTENSIONS = ("1001", "1002", "1003", "1004", "1005")
-TRUNK = "8001"
+TRUNKS = ("8001", "8002")
+TRUNK = TRUNKS[0]
 LINK = "pbx-e2e"
 CALLER = "+4930123456"
 EXTERNAL = "+4989765432"
@@ -46,7 +47,7 @@ class Rig:
         self.monitored = tuple(monitored)
         self.switch = Switch(_reactor(), external_answer_seconds=None)
         self.switch.add_extensions(EXTENSIONS)
-        self.switch.add_trunks([TRUNK])
+        self.switch.add_trunks(TRUNKS)
         self.phones = Handsets(self.switch)
         self.model = Model()
         self.model.mark_monitored(self.monitored, link=LINK)
