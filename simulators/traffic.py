@@ -9,13 +9,14 @@ Arrivals are placed by a single pump that catches up on every arrival that is du
 runs, so a rate far above the reactor's timer resolution costs one wake-up per batch, not one
 per call. `rate=None` is burst mode, for benchmarks: a closed loop that keeps `batch` calls
 (at most one per idle target extension) in progress and places a new one as soon as one ends,
-so the switch runs as fast as the reactor and the clients allow, without piling up busy calls.
+so the switch runs as fast as the reactor and the clients allow, without piling up busy calls;
+`congested` (e.g. CSTAServerFactory.congested) pauses it while a client's send buffer is full.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from simulators.pbx.switch import Switch
 
 HOLDING_DISTRIBUTIONS = ("exponential", "fixed")
 MAX_PER_PUMP = 2000
+CONGESTION_RETRY = 0.005
 
 
 @dataclass(slots=True)
@@ -62,6 +64,7 @@ class TrafficGenerator:
         caller_prefix: str = "+4930",
         batch: int = 200,
         max_calls: int | None = None,
+        congested: Callable[[], bool] | None = None,
     ) -> None:
         if rate is not None and rate <= 0:
             raise ValueError("rate must be positive (or None for burst mode)")
@@ -84,6 +87,7 @@ class TrafficGenerator:
         self.caller_prefix = caller_prefix
         self.batch = batch
         self.max_calls = max_calls
+        self.congested = congested
         self.stats = TrafficStats()
         self.running = False
         self._callers: dict[str, str] = {}
@@ -143,6 +147,9 @@ class TrafficGenerator:
     def _pump(self) -> None:
         self._timer = None
         if self.rate is None:
+            if self.congested is not None and self.congested():
+                self._timer = self.clock.callLater(CONGESTION_RETRY, self._pump)
+                return
             owed, self._owed = self._owed, 0
             now = self.clock.seconds()
             for _ in range(owed):

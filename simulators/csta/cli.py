@@ -197,6 +197,7 @@ def start(options: Any, reactor: Any) -> RunningSimulator:
                 switch, targets, rate=None if options.burst else options.rate,
                 holding=options.holding, holding_distribution=options.holding_distribution,
                 ring_delay=options.ring_delay, seed=options.seed,
+                congested=lambda: factory.congested,
             )
         except Exception as exc:
             running.stop()

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from lxml import etree
+from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from simulators.csta import services
 from simulators.csta.framing import EVENT_INVOKE, FrameReceiver
@@ -51,7 +53,10 @@ class Refused(Exception):
         self.value = value
 
 
+@implementer(IPushProducer)
 class CSTAServerProtocol(FrameReceiver):
+    """Also the push producer of its own transport, so a slow client throttles burst traffic."""
+
     factory: CSTAServerFactory
 
     def __init__(self) -> None:
@@ -68,6 +73,7 @@ class CSTAServerProtocol(FrameReceiver):
     def connectionMade(self) -> None:
         factory = self.factory
         factory.connections.add(self)
+        self.transport.registerProducer(self, True)
         self.last_received = factory.clock.seconds()
         if factory.session_style == SYSTEM_STATUS:
             self.subscriber = Subscriber(self)
@@ -78,6 +84,7 @@ class CSTAServerProtocol(FrameReceiver):
     def connectionLost(self, reason: Failure | None = None) -> None:
         factory = self.factory
         factory.connections.discard(self)
+        factory.paused.discard(self)
         if self._keepalive is not None and self._keepalive.active():
             self._keepalive.cancel()
         self._keepalive = None
@@ -87,6 +94,15 @@ class CSTAServerProtocol(FrameReceiver):
         if self.subscriber is not None:
             factory.drop_subscriber(self.subscriber)
             self.subscriber = None
+
+    def pauseProducing(self) -> None:
+        self.factory.paused.add(self)
+
+    def resumeProducing(self) -> None:
+        self.factory.paused.discard(self)
+
+    def stopProducing(self) -> None:
+        self.factory.paused.discard(self)
 
     def _keepalive_due(self) -> None:
         clock, period = self.factory.clock, self.factory.keepalive

@@ -82,9 +82,16 @@ class CSTAServerFactory(Factory):
         self.monitors: dict[str, Monitor] = {}
         self.by_device: dict[str, list[Monitor]] = {}
         self.registrations: dict[str, Subscriber] = {}
+        self.paused: set[Any] = set()
+        """Connections whose transport asked us to stop producing (send buffer full)."""
         self._xrefs = itertools.count(1)
         self._held: list[SwitchEvent] | None = None
         switch.subscribe(self.on_switch_event)
+
+    @property
+    def congested(self) -> bool:
+        """True while some client cannot keep up; burst traffic waits for it."""
+        return bool(self.paused)
 
     def buildProtocol(self, addr: Any) -> Any:
         from simulators.csta.protocol import CSTAServerProtocol

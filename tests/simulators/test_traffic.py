@@ -127,3 +127,21 @@ def test_burst_mode_keeps_calls_flowing_on_the_real_reactor():
         switch.close()
     assert traffic.stats.completed > 200
     assert traffic.stats.refused == 0
+
+
+def test_burst_mode_waits_while_a_client_is_congested():
+    clock = Clock()
+    switch = make_switch(clock)
+    jammed = [True]
+    traffic = TrafficGenerator(switch, EXTENSIONS, rate=None, holding=0.01, ring_delay=0.01,
+                               seed=1, congested=lambda: jammed[0])
+    traffic.start()
+    for _ in range(20):
+        clock.advance(0.01)
+    assert traffic.stats.offered == 0
+    jammed[0] = False
+    for _ in range(20):
+        clock.advance(0.01)
+    assert traffic.stats.offered >= 100
+    traffic.close()
+    switch.close()

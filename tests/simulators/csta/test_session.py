@@ -167,3 +167,15 @@ def test_the_application_may_send_its_own_system_status(factory, make_peer):
     invoke = peer.request("SystemStatus", "<systemStatus>normal</systemStatus>")
     (answer, root), = peer.frames()
     assert (answer, etree.QName(root).localname) == (invoke, "SystemStatusResponse")
+
+
+def test_a_client_with_a_full_send_buffer_marks_the_server_congested(factory, make_peer):
+    peer = make_peer(factory)
+    assert not factory.congested
+    peer.transport.producer.pauseProducing()
+    assert factory.congested
+    peer.transport.producer.resumeProducing()
+    assert not factory.congested
+    peer.transport.producer.pauseProducing()
+    peer.protocol.connectionLost(None)
+    assert not factory.congested
