@@ -2,7 +2,9 @@
 
 Arrivals are Poisson (exponential gaps) at `rate` calls per second; holding times exponential
 or fixed around `holding` seconds; everything drawn from one seeded random.Random, so a run is
-repeatable. Called extensions (and the members of called pilots) answer by themselves after
+repeatable. Callers are `caller_prefix` (international form) or, for a `national_share` of them,
+`national_prefix` (the national form a trunk may present) plus 8 random digits.
+Called extensions (and the members of called pilots) answer by themselves after
 `ring_delay`, as the switch's auto-answer feature does it.
 
 Arrivals are placed by a single pump that catches up on every arrival that is due whenever it
@@ -62,6 +64,8 @@ class TrafficGenerator:
         ring_delay: float = 1.0,
         seed: int | None = None,
         caller_prefix: str = "+4930",
+        national_prefix: str = "030",
+        national_share: float = 0.0,
         batch: int = 200,
         max_calls: int | None = None,
         congested: Callable[[], bool] | None = None,
@@ -84,7 +88,11 @@ class TrafficGenerator:
         self.exponential = holding_distribution == "exponential"
         self.ring_delay = ring_delay
         self.random = random.Random(seed)
+        if not 0.0 <= national_share <= 1.0:
+            raise ValueError("national share must be between 0 and 1")
         self.caller_prefix = caller_prefix
+        self.national_prefix = national_prefix
+        self.national_share = national_share
         self.batch = batch
         self.max_calls = max_calls
         self.congested = congested
@@ -182,7 +190,10 @@ class TrafficGenerator:
         if self.max_calls is not None and stats.offered + stats.refused >= self.max_calls:
             self.running = False
             return
-        caller = f"{self.caller_prefix}{self.random.randrange(10_000_000, 100_000_000)}"
+        prefix = self.caller_prefix
+        if self.national_share and self.random.random() < self.national_share:
+            prefix = self.national_prefix
+        caller = f"{prefix}{self.random.randrange(10_000_000, 100_000_000)}"
         if target is None:
             target = self.targets[self.random.randrange(len(self.targets))]
         if stats.first_arrival is None:

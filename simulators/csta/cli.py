@@ -113,6 +113,8 @@ def parse_args(argv: list[str]) -> Any:
     parser.add_argument("--targets", type=_arg_type(parse_device_list, "devices"),
                         metavar="LIST", help="numbers generated calls dial (default: pilots, "
                         "else extensions)")
+    parser.add_argument("--national-share", type=float, default=0.0, metavar="FRACTION",
+                        help="share of generated callers in national form (030...)")
     parser.add_argument("--seed", type=int, default=None)
     options = parser.parse_args(argv)
     if options.rate is not None and options.burst:
@@ -197,6 +199,7 @@ def start(options: Any, reactor: Any) -> RunningSimulator:
                 switch, targets, rate=None if options.burst else options.rate,
                 holding=options.holding, holding_distribution=options.holding_distribution,
                 ring_delay=options.ring_delay, seed=options.seed,
+                national_share=options.national_share,
                 congested=lambda: factory.congested,
             )
         except Exception as exc:

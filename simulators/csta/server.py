@@ -82,6 +82,7 @@ class CSTAServerFactory(Factory):
         self.monitors: dict[str, Monitor] = {}
         self.by_device: dict[str, list[Monitor]] = {}
         self.registrations: dict[str, Subscriber] = {}
+        self.events_sent = 0
         self.paused: set[Any] = set()
         """Connections whose transport asked us to stop producing (send buffer full)."""
         self._xrefs = itertools.count(1)
@@ -233,6 +234,7 @@ class CSTAServerFactory(Factory):
             for monitor in watchers:
                 protocol = monitor.owner.protocol
                 if protocol is not None:
+                    self.events_sent += 1
                     body = eventxml.assemble(rendered, monitor.xref, state)
                     protocol.transport.write(
                         b"\x00\x00" + (len(body) + HEADER_SIZE).to_bytes(2, "big") + b"9999"

@@ -145,3 +145,19 @@ def test_burst_mode_waits_while_a_client_is_congested():
     assert traffic.stats.offered >= 100
     traffic.close()
     switch.close()
+
+
+def test_callers_come_in_international_and_national_forms():
+    clock = Clock()
+    switch = make_switch(clock)
+    callers = []
+    switch.subscribe(lambda e: e.kind == "delivered" and callers.append(e.calling))
+    traffic = TrafficGenerator(switch, EXTENSIONS, rate=1, holding=1, seed=5,
+                               national_share=0.5)
+    traffic.start()
+    run(clock, 400)
+    traffic.close()
+    national = sum(c.startswith("030") for c in callers)
+    international = sum(c.startswith("+4930") for c in callers)
+    assert national + international == len(callers)
+    assert national / len(callers) == pytest.approx(0.5, abs=0.1)

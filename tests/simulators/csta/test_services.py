@@ -355,3 +355,4 @@ def test_several_clients_each_get_their_events(factory, make_peer, phones):
     phones.call("+4930123", "1001")
     assert one.frames()[0][1].findtext(q("monitorCrossRefID")) == x1
     assert two.frames()[0][1].findtext(q("monitorCrossRefID")) == x2
+    assert factory.events_sent == 2
