@@ -48,13 +48,18 @@ class ApiV1(Resource):
 class Dispatcher(Resource):
     isLeaf = True
 
-    def __init__(self, routes: RouteTable, sessions: SessionStore, services: Any) -> None:
+    def __init__(self, routes: RouteTable, sessions: SessionStore, services: Any,
+                 cors_origins: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.routes = routes
         self.sessions = sessions
         self.services = services
+        self.cors_origins = frozenset(cors_origins)
 
     def render(self, request: Request) -> Any:
+        if self._cors(request) and request.method == b"OPTIONS":
+            request.setResponseCode(204)
+            return b""
         started = time.monotonic()
         gone: list[bool] = []
         request.notifyFinish().addErrback(lambda _: gone.append(True))
@@ -63,6 +68,21 @@ class Dispatcher(Resource):
         d.addErrback(self._failed, request, gone)
         d.addBoth(self._logged, request, started)
         return NOT_DONE_YET
+
+    def _cors(self, request: Request) -> bool:
+        """Let browser wallboards and CRMs of the configured origins call the API."""
+        origin = request.getHeader(b"origin")
+        if not origin or not self.cors_origins:
+            return False
+        text = origin.decode("latin-1")
+        if text not in self.cors_origins and "*" not in self.cors_origins:
+            return False
+        request.setHeader(b"access-control-allow-origin", origin)
+        request.setHeader(b"vary", b"Origin")
+        request.setHeader(b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE")
+        request.setHeader(b"access-control-allow-headers", b"Authorization, Content-Type")
+        request.setHeader(b"access-control-max-age", b"600")
+        return True
 
     def _handle(self, request: Request) -> defer.Deferred[tuple[int, Any]]:
         method = request.method.decode("ascii", "replace").upper()

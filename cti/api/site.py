@@ -23,8 +23,10 @@ class _Silent(Site):
         pass
 
 
-def build_site(services: Any, sessions: SessionStore, hub: EventHub) -> Site:
-    v1 = ApiV1(Dispatcher(ROUTES, sessions, services), EventsResource(hub, sessions))
+def build_site(services: Any, sessions: SessionStore, hub: EventHub,
+               cors_origins: tuple[str, ...] = ()) -> Site:
+    v1 = ApiV1(Dispatcher(ROUTES, sessions, services, cors_origins),
+               EventsResource(hub, sessions))
     api = Resource()
     api.putChild(b"v1", v1)
     root = Resource()

@@ -97,7 +97,7 @@ class Server:
 
             revision = yield self.database.call(upgrade)
             log.info("database at revision {revision}", revision=revision)
-        site = build_site(self.services, self.sessions, self.hub)
+        site = build_site(self.services, self.sessions, self.hub, self.config.cors_origins)
         self.port = yield listen(self.reactor, site, self.config.listen_host,
                                  self.config.listen_port, self.config.certificate,
                                  self.config.private_key)

@@ -51,6 +51,7 @@ class ServerConfig:
     login_failure_delay: float = 1.0
     disconnect_grace: float = 30.0
     ping_interval: float = 20.0
+    cors_origins: tuple[str, ...] = ()
     log_level: str = "info"
     log_format: str = "text"
     log_file: str | None = None
@@ -90,7 +91,8 @@ def parse(raw: dict[str, Any], base_dir: str = ".") -> ServerConfig:
     if unknown:
         raise CLIError(f"unknown config section [{sorted(unknown)[0]}]")
     database = _table(raw, "database", {"url", "threads", "upgrade", "spool"})
-    api = _table(raw, "api", {"listen", "certificate", "private_key", "ping_seconds"})
+    api = _table(raw, "api", {"listen", "certificate", "private_key", "ping_seconds",
+                              "cors_origins"})
     logging = _table(raw, "logging", {"level", "format", "file"})
     sessions = _table(raw, "sessions", {"lifetime_hours", "login_failure_delay",
                                         "disconnect_grace_seconds"})
@@ -131,6 +133,7 @@ def parse(raw: dict[str, Any], base_dir: str = ".") -> ServerConfig:
         login_failure_delay=float(_get(sessions, "sessions", "login_failure_delay", (int, float), 1.0)),
         disconnect_grace=float(_get(sessions, "sessions", "disconnect_grace_seconds", (int, float), 30)),
         ping_interval=float(_get(api, "api", "ping_seconds", (int, float), 20)),
+        cors_origins=tuple(_strings(api, "api", "cors_origins")),
         log_level="warn" if level == "warning" else level,
         log_format=log_format,
         log_file=_path(base_dir, _get(logging, "logging", "file", str, None)),
@@ -159,6 +162,13 @@ def _get(table: dict[str, Any], section: str, key: str, kind: Any, default: Any)
     value = table[key]
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
         raise CLIError(f"[{section}] {key}: wrong type {type(value).__name__}")
+    return value
+
+
+def _strings(table: dict[str, Any], section: str, key: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CLIError(f"[{section}] {key} must be a list of strings")
     return value
 
 

@@ -7,6 +7,8 @@ import time
 import pytest
 import pytest_twisted
 from twisted.internet import reactor, task
+from twisted.web.client import readBody
+from twisted.web.http_headers import Headers
 
 from cti.server import testing
 
@@ -158,3 +160,27 @@ def test_same_login_in_two_tenants_needs_the_tenant(running):
     status, body = yield client.post("/api/v1/sessions",
                                      {"user": "sup", "password": testing.PASSWORD})
     assert status == 401 and "several tenants" in body["error"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_browser_origins_get_cors_headers_only_when_configured(tmp_path):
+    running = yield testing.start_server(tmp_path, seed=False,
+                                         cors_origins=("https://wall.example",))
+    client = testing.ApiClient(running.url)
+    try:
+        url = (running.url + "/api/v1/calls").encode()
+        allowed = yield client.agent.request(
+            b"OPTIONS", url, Headers({b"origin": [b"https://wall.example"],
+                                      b"access-control-request-method": [b"GET"]}))
+        assert allowed.code == 204
+        assert allowed.headers.getRawHeaders(b"access-control-allow-origin") == \
+            [b"https://wall.example"]
+        other = yield client.agent.request(b"GET", url,
+                                           Headers({b"origin": [b"https://evil.example"]}))
+        assert other.code == 401
+        assert not other.headers.hasHeader(b"access-control-allow-origin")
+        for response in (allowed, other):
+            yield readBody(response)
+    finally:
+        yield client.close()
+        yield running.stop()
