@@ -345,6 +345,7 @@ class Switch:
                 if conn.device == device:
                     continue
                 if conn.device in call.connections:
+                    self._drop(conn, cause="transfer")
                     continue
                 self._move_connection(conn, call)
                 moved.append((conn.device, call.call_id, old.call_id))

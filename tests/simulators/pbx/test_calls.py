@@ -372,3 +372,13 @@ def test_out_of_service_telephones_fail_calls_until_back(switch, phones, recorde
     assert recorder.last("back_in_service").device == "1002"
     call_id = phones.call("1001", "1002")
     assert dict(switch.snapshot_call(call_id))["1002"] == "alerting"
+
+
+def test_transfer_to_a_party_already_on_the_held_call_leaves_one_leg(switch, phones):
+    phones.call("1001", "1002")
+    phones.answer("1002")
+    phones.consult("1001", "1002")
+    result = phones.transfer("1001")
+    assert result not in switch.calls
+    assert switch.devices["1002"].connections == []
+    assert switch.calls == {}
