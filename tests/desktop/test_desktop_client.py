@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import pytest_twisted
-from twisted.internet import task
+from twisted.internet import reactor, task
 
 from desktop.client import (
     CONNECTED,
@@ -201,3 +201,50 @@ def test_backoff_doubles_up_to_the_cap():
         delays.append(stream.next_delay())
     assert delays == [0.5, 1, 2, 4, 4, 4]
     client.close()
+
+
+# -- the same client against the REAL server --------------------------------------------------
+
+@pytest_twisted.ensureDeferred
+async def test_real_server_login_errors_and_customer_round_trip(live_server, closing):
+    from cti.server.testing import PASSWORD
+
+    running, switch = live_server
+    client = ApiClient(running.url)
+    closing(client)
+    with pytest.raises(ApiError) as caught:
+        await client.login("1001", "not-it", "1001")
+    assert caught.value.status == 401 and "\n" not in str(caught.value)
+    session = await client.login("1001", PASSWORD, "1001")
+    assert (session["role"], session["extension"]) == ("agent", "1001")
+    assert (await client.me())["status"] == "not_ready"
+
+    found = await client.find_customers(phone="030 1234567")
+    assert [c["name"] for c in found] == ["Ada Lovelace"]
+    ada = found[0]
+    await client.update_customer(ada["id"], {**{k: v for k, v in ada.items() if k != "id"},
+                                             "company": "Engines Ltd"})
+    assert (await client.customer(ada["id"]))["company"] == "Engines Ltd"
+    assert [t["subject"] for t in await client.tickets(ada["id"])] == ["Difference engine"]
+    with pytest.raises(ApiError) as caught:
+        await client.customer(999999)
+    assert caught.value.status == 404
+
+    call_id = switch.inbound_call("+49301234567", "1001")
+    await wait_for_call(client, call_id)
+    await client.answer(call_id)
+    with pytest.raises(ApiError) as caught:
+        await client.answer(call_id)
+    # The switch itself refused: the server says which service and why.
+    assert (caught.value.status, caught.value.code) == (502, "switch_error")
+    assert str(caught.value).startswith("AnswerCall: ")
+    await client.hangup(call_id)
+    await client.logout()
+    assert client.token is None
+
+
+async def wait_for_call(client: ApiClient, call_id: str) -> None:
+    deadline = reactor.seconds() + 5
+    while not any(c["call_id"] == call_id for c in await client.calls()):
+        assert reactor.seconds() < deadline, "call never showed up"
+        await task.deferLater(reactor, 0.02, lambda: None)
