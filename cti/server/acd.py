@@ -46,6 +46,8 @@ class TenantAcd:
         """call ID -> the queue device the call waits at (where a deflect starts from)."""
         self.offered: dict[str, tuple[str, str]] = {}
         """call ID -> (agent ID, extension) the call is ringing at."""
+        self.direct: dict[str, str] = {}
+        """call ID -> agent ID, for calls the ACD did not deliver (the agent is busy on them)."""
         self.queue_ids: dict[str, int] = {}
         self.agent_ids: dict[str, int] = {}
 
@@ -164,20 +166,26 @@ class AcdRunner:
             return
         call_id = event.call_id
         if event.event == ev.QUEUED and event.device in acd.engine.dnis:
-            if call_id in acd.engine.calls:
-                return
-            call = self.calls.live(call_id)
-            calling = (call.ani or call.calling) if call is not None else event.calling
-            acd.queue_devices[call_id] = event.device
-            self._run(acd, lambda e, now: e.caller_arrived(call_id, now, dnis=event.device,
-                                                            calling=calling))
+            if call_id not in acd.engine.calls:
+                call = self.calls.live(call_id)
+                calling = (call.ani or call.calling) if call is not None else event.calling
+                acd.queue_devices[call_id] = event.device
+                self._run(acd, lambda e, now: e.caller_arrived(call_id, now, dnis=event.device,
+                                                                calling=calling))
         elif event.event == ev.ESTABLISHED and call_id in acd.offered:
             agent_id, extension = acd.offered[call_id]
             if event.device == extension:
                 del acd.offered[call_id]
                 acd.queue_devices.pop(call_id, None)
                 self._run(acd, lambda e, now: e.agent_answered(call_id, agent_id, now))
-        elif event.event == ev.HELD:
+        else:
+            self._acd_call(acd, event)
+            self._direct_call(acd, event)
+
+    def _acd_call(self, acd: TenantAcd, event: ev.Event) -> None:
+        """Hold, transfer and the end of calls the ACD delivered (or still has queued)."""
+        call_id = event.call_id
+        if event.event == ev.HELD:
             self._run(acd, lambda e, now: e.call_held(call_id, now))
         elif event.event == ev.RETRIEVED:
             self._run(acd, lambda e, now: e.call_retrieved(call_id, now))
@@ -192,6 +200,27 @@ class AcdRunner:
                 acd.offered.pop(call_id, None)
                 acd.queue_devices.pop(call_id, None)
                 self._run(acd, lambda e, now: e.call_ended(call_id, now, by=by))
+
+    def _direct_call(self, acd: TenantAcd, event: ev.Event) -> None:
+        """Calls the ACD did not deliver keep their agent busy (no offers) until they end."""
+        call_id = event.call_id
+        engine = acd.engine
+        if event.event in _BUSY_EVENTS and call_id not in engine.calls \
+                and call_id not in acd.offered and call_id not in acd.direct:
+            agent_id = engine.agent_at(event.device)
+            if agent_id is not None and engine.agents[agent_id].status != "logged_out":
+                acd.direct[call_id] = agent_id
+                self._run(acd, lambda e, now: e.agent_busy(agent_id, call_id, now))
+        elif event.event in (ev.CONNECTION_CLEARED, ev.CALL_CLEARED) and call_id in acd.direct:
+            agent = engine.agents.get(acd.direct[call_id])
+            if event.event == ev.CALL_CLEARED or (agent and agent.extension == event.device):
+                del acd.direct[call_id]
+                self._run(acd, lambda e, now: e.call_ended(call_id, now))
+        elif event.event in (ev.TRANSFERRED, ev.CONFERENCED):
+            for old in event.old_call_ids:
+                if old in acd.direct and old != call_id:
+                    del acd.direct[old]
+                    self._run(acd, lambda e, now, old=old: e.call_transferred(old, now))
 
     def _agent_devices(self, acd: TenantAcd) -> set[str]:
         return {a.extension for a in acd.engine.agents.values() if a.extension}
@@ -332,6 +361,8 @@ class AcdRunner:
         )
         d.addErrback(lambda f: log.warn("queue log row lost: {error}", error=f.getErrorMessage()))
 
+
+_BUSY_EVENTS = frozenset({ev.SERVICE_INITIATED, ev.ORIGINATED, ev.DELIVERED, ev.ESTABLISHED})
 
 _QUEUE_EVENTS = {
     "ENTERQUEUE": "enter", "CONNECT": "connect", "ABANDON": "abandon",

@@ -414,3 +414,18 @@ def test_the_server_reconnects_to_a_switch_that_dropped_the_link(linked):
     finally:
         yield watch.close()
         yield stream.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_an_agent_busy_on_a_direct_call_is_not_offered_a_queued_caller(linked):
+    running, client, pbx = linked
+    busy = yield client.login("1001", extension="1001")
+    free = yield client.login("1002", extension="1002")
+    for session in (busy, free):
+        yield client.post("/api/v1/agents/me/state", {"state": "ready"}, session["token"])
+    direct = pbx.switch.inbound_call("+49307654321", "1001")
+    yield wait_for(lambda: running.server.agents.get("acme", "1001").state == "ringing")
+    queued = pbx.switch.inbound_call(CALLER, "1900")
+    yield wait_for(lambda: "1002" in pbx.switch.call(queued).connections)
+    assert "1001" not in pbx.switch.call(queued).connections
+    assert "1001" in pbx.switch.call(direct).connections
