@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest_twisted
 from twisted.internet import reactor, task
 
+from cti.server import testing
 from cti.server.testing import EventStreamClient, wait_for
 
 CALLER = "+49301234567"
@@ -429,3 +430,41 @@ def test_an_agent_busy_on_a_direct_call_is_not_offered_a_queued_caller(linked):
     yield wait_for(lambda: "1002" in pbx.switch.call(queued).connections)
     assert "1001" not in pbx.switch.call(queued).connections
     assert "1001" in pbx.switch.call(direct).connections
+
+
+def _fast_queue(conn):
+    """Queue `fast` at number 1901: ring timeout 1 s, members 1001 then 1002 (linear)."""
+    from db import agents, queues, tenants
+
+    tenant = tenants.get_tenant(conn, "acme")
+    queues.create_queue(conn, tenant, "fast", "linear", ring_timeout_seconds=1)
+    for position, number in enumerate(("1001", "1002")):
+        agent = agents.get_agent_by_number(conn, tenant, number)
+        queues.add_queue_member(conn, tenant, "fast", agent.id, position=position)
+    queues.create_number(conn, tenant, "1901", queue="fast")
+
+
+@pytest_twisted.inlineCallbacks
+def test_ring_no_answer_requeues_the_caller_and_pauses_the_agent(tmp_path):
+    pbx = testing.SimulatedPbx(queues=("1900", "1901"))
+    running = yield testing.start_server(tmp_path, links=[pbx.link()])
+    client = testing.ApiClient(running.url)
+    try:
+        yield running.links_ready()
+        yield running.server.database.run(_fast_queue)
+        sleepy = yield client.login("1001", extension="1001")
+        yield client.post("/api/v1/agents/me/state", {"state": "ready"}, sleepy["token"])
+        call_id = pbx.switch.inbound_call(CALLER, "1901")
+        yield wait_for(lambda: "1001" in pbx.switch.call(call_id).connections)
+        board = running.server.agents
+        yield wait_for(lambda: board.get("acme", "1001").status == "not_ready", timeout=5)
+        assert "1001" not in pbx.switch.call(call_id).connections
+        awake = yield client.login("1002", extension="1002")
+        yield client.post("/api/v1/agents/me/state", {"state": "ready"}, awake["token"])
+        yield wait_for(lambda: "1002" in pbx.switch.call(call_id).connections)
+        yield client.post(f"/api/v1/calls/{call_id}/answer", {}, awake["token"])
+        yield wait_for(lambda: board.get("acme", "1002").state == "in_call")
+    finally:
+        yield client.close()
+        yield running.stop()
+        yield pbx.close()
