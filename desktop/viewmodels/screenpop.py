@@ -41,6 +41,8 @@ class ScreenPopModel:
         self.agent: str | None = None
         self.calling: str | None = None
         self.called: str | None = None
+        self.consulting_call_id: str | None = None
+        """Set on the pop of a consultation call: the call the colleague is consulting about."""
         self.customer: dict[str, Any] | None = None
         self.draft: dict[str, Any] = blank_customer(None)
         self.interactions: list[dict[str, Any]] = []
@@ -64,6 +66,7 @@ class ScreenPopModel:
         self.agent = pop.get("agent")
         self.calling = pop.get("calling")
         self.called = pop.get("called")
+        self.consulting_call_id = pop.get("consulting_call_id")
         customer = pop.get("customer")
         self.customer = copy.deepcopy(customer) if customer else None
         self.draft = draft if keep_draft else self._baseline()

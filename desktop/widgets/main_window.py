@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QLabel,
     QMainWindow,
+    QShortcut,
     QSplitter,
     QStatusBar,
     QTabWidget,
@@ -74,10 +76,19 @@ class MainWindow(QMainWindow):
         model.error.connect(self.show_error, owner=self)
         model.status_changed.connect(self._connection_changed, owner=self)
 
+        for key, action in (("F5", "answer"), ("F6", "hangup"), ("F7", "hold"),
+                            ("F8", "retrieve")):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(lambda a=action: self._shortcut(a))
         self.ticker = QTimer(self)
         self.ticker.setInterval(tick_ms)
         self.ticker.timeout.connect(self.tick)
         self.ticker.start()
+
+    def _shortcut(self, action: str) -> None:
+        """F5 answer, F6 hang up, F7 hold, F8 retrieve: only when the button would be enabled."""
+        if self.calls_panel.buttons[action].isEnabled():
+            self.calls_panel.act(action)
 
     def show_error(self, message: str) -> None:
         self.message.setText(f"⚠ {message}")

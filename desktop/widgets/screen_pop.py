@@ -134,7 +134,10 @@ class CustomerCard(QWidget):
         else:
             self.title.setText(pop.display_name())
         self.vip_badge.setVisible(bool((pop.customer or {}).get("vip")))
-        self.caller.setText(f"Caller {pop.calling}" if pop.calling else "")
+        caller = f"Caller {pop.calling}" if pop.calling else ""
+        if pop.consulting_call_id and pop.has_pop:
+            caller = f"Consultation · {caller}" if caller else "Consultation"
+        self.caller.setText(caller)
         self.save_button.setEnabled(pop.dirty)
         self.revert_button.setEnabled(pop.dirty)
         self.dirty_label.setText("Unsaved changes" if pop.dirty else "")

@@ -94,6 +94,7 @@ async def test_call_pops_is_answered_noted_and_consult_transferred(live_server, 
     consult = await first.consult("1002")
     await wait_until(lambda: second.pop.call_id == str(consult["call_id"]))
     assert second.pop.display_name() == "Ada Lovelace"
+    assert second.pop.consulting_call_id == call_id
     await second.answer()
     await wait_until(lambda: "transfer" in first.calls.enabled_actions())
     assert child(window, QPushButton, "transferButton").isEnabled()

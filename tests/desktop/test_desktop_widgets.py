@@ -271,3 +271,49 @@ async def test_supervisor_listens_to_the_selected_agents_call(recorded_api, desk
     qtbot.mouseClick(child(window, QPushButton, "whisperButton"), Qt.LeftButton)
     await wait_until(lambda: any(p == "/calls/c7/monitor" for _, p, _ in api.requests))
     assert ("POST", "/calls/c7/monitor", {"mode": "whisper", "from": "2090"}) in api.requests
+
+
+@pytest_twisted.ensureDeferred
+async def test_function_keys_answer_and_hang_up(recorded_api, desktops, qtbot, wait_until):
+    api, url = recorded_api
+    model = desktops(url)
+    await model.login("1001", "secret", "2001")
+    await model.when_synced()
+    window = MainWindow(model, use_tray=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    ring(api)
+    await wait_until(lambda: "answer" in model.calls.enabled_actions())
+    qtbot.keyClick(window, Qt.Key_F7)  # hold is not possible on a ringing call: nothing sent
+    qtbot.keyClick(window, Qt.Key_F5)
+    await wait_until(lambda: ("POST", "/calls/c1/answer", {}) in api.requests)
+    assert not [r for r in api.requests if r[1].endswith("/hold")]
+    await wait_until(lambda: "hangup" in model.calls.enabled_actions()
+                     and "hold" in model.calls.enabled_actions())
+    qtbot.keyClick(window, Qt.Key_F6)
+    await wait_until(lambda: model.calls.my_calls() == [])
+
+
+@pytest_twisted.ensureDeferred
+async def test_desktop_app_logs_in_through_the_dialog_and_logs_out_on_close(recorded_api, qtbot,
+                                                                            wait_until):
+    from twisted.internet import reactor
+
+    from desktop.app import DesktopApp
+
+    api, url = recorded_api
+    app = DesktopApp(reactor, url, use_tray=False)
+    app.ask_login("1001", "2001")
+    dialog = app._dialog
+    qtbot.addWidget(dialog)
+    dialog.password.setText("secret")
+    await dialog.submit()
+    assert app.main_window is not None and app.main_window.isVisible()
+    assert app.supervisor_window is None
+    qtbot.addWidget(app.main_window)
+    app.main_window.close()
+    assert await app.done == 0
+    await wait_until(lambda: ("DELETE", "/sessions/current", None) in api.requests)
+    app.close()
