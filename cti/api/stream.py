@@ -186,7 +186,15 @@ class EventHub:
             stream.close(1000)
 
     def _ping(self) -> None:
+        now = self._reactor.seconds()
         for stream in list(self.streams):
+            if stream.session.expires <= now:
+                log.info("closing the event stream of {user}: token expired",
+                         user=stream.session.user)
+                stream.send({"event": "error", "error": "token expired; log in again",
+                             "code": "unauthorized"})
+                stream.close(1008)
+                continue
             if stream.unanswered_pings >= 2:
                 log.info("dropping unresponsive event stream of {user}", user=stream.session.user)
                 stream.close(1001)

@@ -29,9 +29,9 @@ class RecordingTransport:
         self.closed_with = code
 
 
-def _stream(hub, agent_id="1001"):
-    session = Session("tok-" + agent_id, agent_id, "agent", "acme", time.time() + 60, agent_id,
-                      agent_id)
+def _stream(hub, agent_id="1001", expires=None):
+    expires = time.time() + 60 if expires is None else expires
+    session = Session("tok-" + agent_id, agent_id, "agent", "acme", expires, agent_id, agent_id)
     stream = EventStream(hub, session)
     transport = RecordingTransport()
     stream.negotiationStarted(transport)
@@ -66,3 +66,16 @@ def test_publish_counts_only_the_streams_that_may_see_it():
     assert delivered == 1
     assert mine.sent[-1] == {"event": "delivered"}
     assert theirs.sent[-1]["event"] == "hello"
+
+
+def test_a_stream_whose_token_expires_is_told_and_closed():
+    clock = Clock()
+    hub = EventHub(clock, lambda s: {}, ping_interval=20)
+    hub.start()
+    _, transport = _stream(hub, expires=30)
+    clock.advance(20)
+    assert transport.closed_with is None
+    clock.advance(20)
+    assert transport.sent[-1]["code"] == "unauthorized"
+    assert transport.closed_with == 1008
+    hub.stop()
