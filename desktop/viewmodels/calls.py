@@ -88,7 +88,10 @@ class CallsModel:
         before = self._mine_snapshot()
         if name in ("transferred", "conferenced"):
             for old in event.get("old_call_ids") or []:
-                self._rename(str(old), call_id) if call_id else self.calls.pop(str(old), None)
+                if call_id:
+                    self._rename(str(old), call_id)
+                else:
+                    self.calls.pop(str(old), None)
             if call_id:
                 call = self._ensure(call_id, event)
                 for party in event.get("parties") or []:

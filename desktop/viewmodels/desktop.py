@@ -333,7 +333,8 @@ class DesktopModel:
 
         return d.addErrback(failed)
 
-    def _on_current(self, action: str, call_id: str | None) -> tuple[str, defer.Deferred | None]:
+    def _on_current(self, call_id: str | None) -> tuple[str, defer.Deferred | None]:
+        """The call to act on (given, else the panel's current one), or a failed Deferred."""
         call = self.calls.calls.get(call_id) if call_id else self.calls.current()
         if call is None:
             return "", self._guard(defer.fail(ApiError("there is no call to act on", 409, "conflict")))
@@ -351,27 +352,27 @@ class DesktopModel:
         if call_id is None:
             alerting = [c for c in self.calls.my_calls() if self.calls.my_state(c) == "alerting"]
             call_id = str(alerting[-1]["call_id"]) if alerting else None
-        target, failed = self._on_current("answer", call_id)
+        target, failed = self._on_current(call_id)
         return failed or self._guard(self.client.answer(target))
 
     def hangup(self, call_id: str | None = None) -> defer.Deferred:
-        target, failed = self._on_current("hangup", call_id)
+        target, failed = self._on_current(call_id)
         return failed or self._guard(self.client.hangup(target))
 
     def hold(self, call_id: str | None = None) -> defer.Deferred:
-        target, failed = self._on_current("hold", call_id)
+        target, failed = self._on_current(call_id)
         return failed or self._guard(self.client.hold(target))
 
     def retrieve(self, call_id: str | None = None) -> defer.Deferred:
         if call_id is None:
             held = [c for c in self.calls.my_calls() if self.calls.my_state(c) == "hold"]
             call_id = str(held[-1]["call_id"]) if held else None
-        target, failed = self._on_current("retrieve", call_id)
+        target, failed = self._on_current(call_id)
         return failed or self._guard(self.client.retrieve(target))
 
     def consult(self, to: str, call_id: str | None = None) -> defer.Deferred:
         """Consultation call from the current call; remembers the pair for transfer."""
-        target, failed = self._on_current("consult", call_id)
+        target, failed = self._on_current(call_id)
         if failed:
             return failed
 
@@ -415,15 +416,15 @@ class DesktopModel:
         return self._guard(self.client.reconnect(*pair))
 
     def single_step_transfer(self, to: str, call_id: str | None = None) -> defer.Deferred:
-        target, failed = self._on_current("single-step-transfer", call_id)
+        target, failed = self._on_current(call_id)
         return failed or self._guard(self.client.single_step_transfer(target, to.strip()))
 
     def deflect(self, to: str, call_id: str | None = None) -> defer.Deferred:
-        target, failed = self._on_current("deflect", call_id)
+        target, failed = self._on_current(call_id)
         return failed or self._guard(self.client.deflect(target, to.strip()))
 
     def dtmf(self, digits: str, call_id: str | None = None) -> defer.Deferred:
-        target, failed = self._on_current("dtmf", call_id)
+        target, failed = self._on_current(call_id)
         return failed or self._guard(self.client.dtmf(target, digits))
 
     def monitor(self, agent_id: str, mode: str) -> defer.Deferred:

@@ -58,7 +58,7 @@ class _Stream:
 
     def textMessageReceived(self, message: str) -> None:
         self.api.received.append(json.loads(message))
-        if json.loads(message).get("action") == "ping":
+        if json.loads(message).get("action") == "ping" and self.api.answer_pings:
             self.send({"event": "pong"})
 
     def bytesMessageReceived(self, data: bytes) -> None:
@@ -93,6 +93,7 @@ class RecordedApi(Resource):
         self.received: list[dict[str, Any]] = []
         self.streams: list[_Stream] = []
         self.send_hello = True
+        self.answer_pings = True
         self.calls: dict[str, dict[str, Any]] = {}
         self.customers: dict[int, dict[str, Any]] = {7: copy.deepcopy(CUSTOMER)}
         self.tickets: dict[int, list[dict[str, Any]]] = {7: [

@@ -248,3 +248,34 @@ async def wait_for_call(client: ApiClient, call_id: str) -> None:
     while not any(c["call_id"] == call_id for c in await client.calls()):
         assert reactor.seconds() < deadline, "call never showed up"
         await task.deferLater(reactor, 0.02, lambda: None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_silent_stream_is_probed_then_dropped_and_reconnected(recorded_api, closing,
+                                                                    wait_until):
+    api, url = recorded_api
+    client = ApiClient(url)
+    closing(client)
+    await client.login("1001", "secret", "2001")
+    clock = task.Clock()
+    events, statuses = [], []
+    stream = EventStream(client, events.append, lambda s, d: statuses.append(s), clock=clock,
+                         keepalive=20, initial_delay=1)
+    stream.start()
+    try:
+        await wait_until(lambda: events)
+        clock.advance(20)
+        assert api.received == []  # one quiet interval is normal
+        clock.advance(20)
+        await wait_until(lambda: api.received == [{"action": "ping"}])
+        await wait_until(lambda: events[-1]["event"] == "pong")
+        api.answer_pings = False  # the server goes silent (half-open connection)
+        clock.advance(20)
+        clock.advance(20)
+        await wait_until(lambda: len(api.received) == 2)
+        clock.advance(20)
+        await wait_until(lambda: statuses[-1] == RECONNECTING)
+        clock.advance(1)
+        await wait_until(lambda: [e["event"] for e in events].count("hello") == 2)
+    finally:
+        stream.stop()
