@@ -306,11 +306,11 @@ class CSTAServerProtocol(FrameReceiver):
     def do_SnapshotDevice(self, req: etree._Element) -> bytes:
         number = device(req, "snapshotObject")
         items = "".join(
-            "<snapshotDeviceResponseInfo>" + conn_xml("connectionIdentifier", call_id, number)
+            "<snapshotDeviceResponseInfo>" + conn_xml("connectionIdentifier", call_id, party)
             + "<localCallState><compoundCallState>"
             + element("localConnectionState", state)
             + "</compoundCallState></localCallState></snapshotDeviceResponseInfo>"
-            for call_id, state in self.factory.switch.snapshot_device(number or "")
+            for call_id, party, state in self.factory.switch.snapshot_connections(number or "")
         )
         return message("SnapshotDeviceResponse", "<crossRefIDorSnapshotData><snapshotData>"
                        + items + "</snapshotData></crossRefIDorSnapshotData>")

@@ -207,6 +207,21 @@ class Switch:
             ]
         return [(conn.call.call_id, conn.state) for conn in device.connections]
 
+    def snapshot_connections(self, number: str) -> list[tuple[str, str, str]]:
+        """(call ID, connection's device, state) at a configured device.
+
+        The connection's device is the device itself, except on a trunk, where the call's
+        party is the outside number using the trunk (as the events name it).
+        """
+        device = self.device(number)
+        if isinstance(device, Trunk):
+            return [
+                (call.call_id, conn.device, conn.state)
+                for call in self.calls.values() if call.trunk == number
+                for conn in call.connections.values() if conn.external
+            ]
+        return [(conn.call.call_id, number, conn.state) for conn in device.connections]
+
     def snapshot_call(self, call_id: str) -> list[tuple[str, str]]:
         """(device, state) of every connection of a call."""
         return [(c.device, c.state) for c in self.call(call_id).connections.values()]

@@ -356,3 +356,13 @@ def test_several_clients_each_get_their_events(factory, make_peer, phones):
     assert one.frames()[0][1].findtext(q("monitorCrossRefID")) == x1
     assert two.frames()[0][1].findtext(q("monitorCrossRefID")) == x2
     assert factory.events_sent == 2
+
+
+def test_snapshot_of_a_trunk_names_the_outside_party_as_the_events_do(peer, phones):
+    call_id = phones.call("+4930123", "1001")
+    peer.request("SnapshotDevice", "<snapshotObject>8001</snapshotObject>")
+    _, root = only(peer.frames())
+    info, = root.iter(q("snapshotDeviceResponseInfo"))
+    assert info.findtext(f"{q('connectionIdentifier')}/{q('callID')}") == call_id
+    assert info.findtext(f"{q('connectionIdentifier')}/{q('deviceID')}") == "+4930123"
+    assert info.findtext(f".//{q('localConnectionState')}") == "connected"
