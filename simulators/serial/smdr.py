@@ -128,9 +128,9 @@ class SmdrPrinter:
         if kind == ev.DELIVERED and self._is_extension(event.device):
             segment.rang = segment.rang if segment.rang is not None else event.time
             segment.extension = segment.extension or event.device
-        elif kind == ev.ESTABLISHED and self._is_extension(event.device):
-            if segment.answered is None:
-                segment.answered = event.time
+        elif kind == ev.ESTABLISHED and segment.answered is None:
+            segment.answered = event.time  # by an extension, or the far end of an outbound call
+            if self._is_extension(event.device):
                 segment.extension = event.device
         elif kind == ev.ORIGINATED and self._is_extension(event.device):
             segment.extension = segment.extension or event.device
