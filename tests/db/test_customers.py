@@ -161,3 +161,13 @@ def test_every_spelling_of_a_number_gives_the_key_it_was_stored_under(area, subs
                      f"+49 ({area}) {subscriber}", f"N<+49{area}{subscriber}>;noa=nk"):
         assert customers.lookup_keys(tenant, spelling)[0] == stored
     assert stored in customers.lookup_keys(tenant, f"{area}{subscriber}")
+
+
+def test_names_and_notes_keep_every_unicode_character(engine, acme):
+    name, notes = "王小明 Müller-Łukasz", "Kunde schickt 👍 und möchte Rückruf"
+    with engine.begin() as conn:
+        customer_id = customers.create_customer(conn, acme, name, notes=notes,
+                                                custom={"称呼": "王先生"}, phones=["030 999888"])
+        customer = customers.screen_pop(conn, acme, "030999888").customer
+    assert (customer.id, customer.name, customer.notes) == (customer_id, name, notes)
+    assert customer.custom == {"称呼": "王先生"}
