@@ -205,3 +205,49 @@ async def test_supervisor_sets_another_agents_state(live_server, desktops, qtbot
     qtbot.mouseClick(child(window, QPushButton, "agent_not_readyButton"), Qt.LeftButton)
     await wait_until(lambda: agent.agent_state.status == "not_ready")
     assert sup.last_error is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_consult_then_conference_keeps_everyone_on_the_call(live_server, desktops,
+                                                                  wait_until):
+    running, switch = live_server
+    first, second = desktops(running.url), desktops(running.url)
+    await first.login("1001", PASSWORD, "1001")
+    await second.login("1002", PASSWORD, "1002")
+    await first.when_synced()
+    await second.when_synced()
+    call_id = switch.inbound_call(CALLER, "1001")
+    await wait_until(lambda: first.pop.call_id == call_id)
+    await first.answer()
+    await wait_until(lambda: "consult" in first.calls.enabled_actions())
+    await first.consult("1002")
+    await wait_until(lambda: "answer" in second.calls.enabled_actions())
+    await second.answer()
+    await wait_until(lambda: "conference" in first.calls.enabled_actions())
+    await first.conference()
+    await wait_until(lambda: len(first.calls.my_calls()) == 1
+                     and len(first.calls.my_calls()[0]["parties"]) == 3)
+    parties = {p["device"]: p["state"] for p in first.calls.my_calls()[0]["parties"]}
+    assert parties == {CALLER: "connected", "1001": "connected", "1002": "connected"}
+    await wait_until(lambda: [c["calling"] for c in second.calls.my_calls()] == [CALLER])
+
+
+@pytest_twisted.ensureDeferred
+async def test_supervisor_listens_in_from_their_own_extension(live_server, desktops, qtbot,
+                                                              wait_until):
+    running, switch = live_server
+    agent, sup = desktops(running.url), desktops(running.url)
+    await agent.login("1001", PASSWORD, "1001")
+    await sup.login("sup", PASSWORD, "1003")
+    await sup.when_synced()
+    window = SupervisorWindow(sup)
+    qtbot.addWidget(window)
+    call_id = switch.inbound_call(CALLER, "1001")
+    await wait_until(lambda: agent.pop.call_id == call_id)
+    await agent.answer()
+    await wait_until(lambda: sup.supervisor.agent_call("1001", list(sup.calls.calls.values())))
+    window.agents.selectRow([r["agent_id"] for r in sup.supervisor.agent_rows()].index("1001"))
+    qtbot.mouseClick(child(window, QPushButton, "listenButton"), Qt.LeftButton)
+    await wait_until(lambda: any(p.get("device") == "1003" for c in sup.calls.calls.values()
+                                 for p in c.get("parties") or []) or sup.last_error)
+    assert sup.last_error is None
