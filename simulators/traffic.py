@@ -12,7 +12,8 @@ runs, so a rate far above the reactor's timer resolution costs one wake-up per b
 per call. `rate=None` is burst mode, for benchmarks: a closed loop that keeps `batch` calls
 (at most one per idle target extension) in progress and places a new one as soon as one ends,
 so the switch runs as fast as the reactor and the clients allow, without piling up busy calls;
-`congested` (e.g. CSTAServerFactory.congested) pauses it while a client's send buffer is full.
+`congested` (e.g. CSTAServerFactory.congested) pauses it while a client's send buffer is full;
+call `kick()` when the congestion clears (CSTAServerFactory.drained) to go on at once.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from simulators.pbx.switch import Switch
 
 HOLDING_DISTRIBUTIONS = ("exponential", "fixed")
 MAX_PER_PUMP = 2000
-CONGESTION_RETRY = 0.005
+CONGESTION_RETRY = 0.05
 
 
 @dataclass(slots=True)
@@ -173,6 +174,13 @@ class TrafficGenerator:
                 self._next_arrival += self.random.expovariate(self.rate)
                 placed += 1
         self._arm()
+
+    def kick(self) -> None:
+        """Go on now if burst mode was waiting for a congested client."""
+        if self.running and self.rate is None and self._owed:
+            if self._timer is not None and self._timer.active():
+                self._timer.cancel()
+            self._timer = self.clock.callLater(0, self._pump)
 
     def _idle_target(self) -> str:
         """Round-robin over the targets, skipping extensions that are on a call."""

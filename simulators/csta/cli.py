@@ -205,6 +205,7 @@ def start(options: Any, reactor: Any) -> RunningSimulator:
         except Exception as exc:
             running.stop()
             raise CLIError(f"cti sim csta: {exc}", 2) from None
+        factory.drained.append(running.traffic.kick)
         running.traffic.start()
     return running
 

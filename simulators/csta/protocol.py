@@ -84,7 +84,7 @@ class CSTAServerProtocol(FrameReceiver):
     def connectionLost(self, reason: Failure | None = None) -> None:
         factory = self.factory
         factory.connections.discard(self)
-        factory.paused.discard(self)
+        factory.resume(self)
         if self._keepalive is not None and self._keepalive.active():
             self._keepalive.cancel()
         self._keepalive = None
@@ -96,13 +96,13 @@ class CSTAServerProtocol(FrameReceiver):
             self.subscriber = None
 
     def pauseProducing(self) -> None:
-        self.factory.paused.add(self)
+        self.factory.pause(self)
 
     def resumeProducing(self) -> None:
-        self.factory.paused.discard(self)
+        self.factory.resume(self)
 
     def stopProducing(self) -> None:
-        self.factory.paused.discard(self)
+        self.factory.resume(self)
 
     def _keepalive_due(self) -> None:
         clock, period = self.factory.clock, self.factory.keepalive

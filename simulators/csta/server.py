@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.protocol import Factory
@@ -85,6 +86,8 @@ class CSTAServerFactory(Factory):
         self.events_sent = 0
         self.paused: set[Any] = set()
         """Connections whose transport asked us to stop producing (send buffer full)."""
+        self.drained: list[Callable[[], None]] = []
+        """Called whenever the last paused connection resumes."""
         self._xrefs = itertools.count(1)
         self._held: list[SwitchEvent] | None = None
         switch.subscribe(self.on_switch_event)
@@ -93,6 +96,16 @@ class CSTAServerFactory(Factory):
     def congested(self) -> bool:
         """True while some client cannot keep up; burst traffic waits for it."""
         return bool(self.paused)
+
+    def pause(self, protocol: Any) -> None:
+        self.paused.add(protocol)
+
+    def resume(self, protocol: Any) -> None:
+        if protocol in self.paused:
+            self.paused.discard(protocol)
+            if not self.paused:
+                for callback in list(self.drained):
+                    callback()
 
     def buildProtocol(self, addr: Any) -> Any:
         from simulators.csta.protocol import CSTAServerProtocol

@@ -171,11 +171,14 @@ def test_the_application_may_send_its_own_system_status(factory, make_peer):
 
 def test_a_client_with_a_full_send_buffer_marks_the_server_congested(factory, make_peer):
     peer = make_peer(factory)
+    drained = []
+    factory.drained.append(lambda: drained.append(True))
     assert not factory.congested
     peer.transport.producer.pauseProducing()
     assert factory.congested
     peer.transport.producer.resumeProducing()
     assert not factory.congested
+    assert drained == [True]
     peer.transport.producer.pauseProducing()
     peer.protocol.connectionLost(None)
     assert not factory.congested
