@@ -57,10 +57,12 @@ class DesktopApp:
     """One desktop session: the login, then the agent window (and the supervisor window for
     supervisors). `done` fires with the exit status when the user closes it."""
 
-    def __init__(self, reactor: Any, server: str, use_tray: bool | None = None) -> None:
+    def __init__(self, reactor: Any, server: str, use_tray: bool | None = None,
+                 ca_file: str | None = None) -> None:
         from twisted.internet import defer
 
         self.reactor = reactor
+        self.ca_file = ca_file
         self.server = server
         self.use_tray = use_tray
         self.model: Any = None
@@ -78,7 +80,7 @@ class DesktopApp:
             self.model.shutdown()
             self.model.client.close()
         self.server = server
-        self.model = DesktopModel(ApiClient(server, self.reactor))
+        self.model = DesktopModel(ApiClient(server, self.reactor, ca_file=self.ca_file))
         return self.model.login(user, password, extension or None, tenant)
 
     def show_windows(self) -> None:

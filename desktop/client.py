@@ -14,15 +14,19 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from twisted.internet import defer, error, protocol
+from twisted.internet import defer, error, protocol, ssl
 from twisted.internet.interfaces import IDelayedCall
 from twisted.python.failure import Failure
 from twisted.web.client import (
     Agent,
+    BrowserLikePolicyForHTTPS,
     FileBodyProducer,
     HTTPConnectionPool,
+    RequestNotSent,
+    RequestTransmissionFailed,
     ResponseDone,
     ResponseFailed,
+    ResponseNeverReceived,
 )
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
@@ -48,6 +52,9 @@ _UNREACHABLE = (
     error.TimeoutError,
     error.ConnectionLost,
     ResponseFailed,
+    ResponseNeverReceived,
+    RequestTransmissionFailed,
+    RequestNotSent,
 )
 
 
@@ -107,6 +114,22 @@ def _read_body(response: Any) -> defer.Deferred:
     return done
 
 
+def tls_policy(ca_file: str | None) -> BrowserLikePolicyForHTTPS:
+    """Certificate checking for https/wss, trusting `ca_file` (PEM) when given.
+
+    Raises ValueError with a one-line reason for a missing or unreadable file."""
+    if not ca_file:
+        return BrowserLikePolicyForHTTPS()
+    try:
+        with open(ca_file, "rb") as handle:
+            root = ssl.Certificate.loadPEM(handle.read())
+    except OSError as exc:
+        raise ValueError(f"cannot read CA certificate {ca_file}: {exc.strerror}") from None
+    except Exception:
+        raise ValueError(f"{ca_file} holds no PEM certificate") from None
+    return BrowserLikePolicyForHTTPS(trustRoot=root)
+
+
 def _error_from_body(status: int, body: bytes) -> ApiError:
     try:
         answer = json.loads(body)
@@ -119,16 +142,24 @@ def _error_from_body(status: int, body: bytes) -> ApiError:
 
 def _unreachable(base_url: str, failure: Failure) -> ApiUnreachable:
     reason = failure.value
-    if isinstance(reason, ResponseFailed) and reason.reasons:
+    while getattr(reason, "reasons", None):
         reason = reason.reasons[0].value
-    text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
+    if type(reason).__module__.startswith("OpenSSL"):
+        detail = "certificate verify failed" if "certificate verify failed" in str(reason) \
+            else "handshake failed"
+        text = f"TLS {detail} (a private or self-signed certificate needs --ca-cert)"
+    else:
+        text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
     return ApiUnreachable(f"cannot reach the CTI server at {base_url}: {text}")
 
 
 class ApiClient:
     """REST calls of docs/api.md, with the session token once logged in."""
 
-    def __init__(self, base_url: str, reactor: Any = None, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, reactor: Any = None, timeout: float = 10.0,
+                 ca_file: str | None = None) -> None:
+        """`ca_file`: a PEM certificate to trust for https/wss (a private CA or the server's
+        self-signed certificate); without it the system's trust store decides."""
         if reactor is None:
             from twisted.internet import reactor as default_reactor
 
@@ -136,9 +167,11 @@ class ApiClient:
         self.base_url = normalize_base_url(base_url)
         self.reactor = reactor
         self.timeout = timeout
+        self.tls_policy = tls_policy(ca_file)
         self._pool = HTTPConnectionPool(reactor, persistent=True)
         self._pool.maxPersistentPerHost = 4
-        self._agent = Agent(reactor, pool=self._pool, connectTimeout=timeout)
+        self._agent = Agent(reactor, contextFactory=self.tls_policy, pool=self._pool,
+                            connectTimeout=timeout)
         self.token: str | None = None
         self.session: dict[str, Any] | None = None
         self._credentials: dict[str, Any] | None = None
@@ -499,7 +532,8 @@ class EventStream:
             return
         url = events_url(self.client.base_url, self.client.token)
         endpoint = WebSocketClientEndpoint.new(
-            self.client.reactor, url, connectTimeout=int(self.client.timeout) or 1
+            self.client.reactor, url, tlsPolicy=self.client.tls_policy,
+            connectTimeout=int(self.client.timeout) or 1,
         )
         connecting = defer.Deferred.fromCoroutine(endpoint.connect(_Factory(self)))
         connecting.addErrback(self._connect_failed)

@@ -24,6 +24,9 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--password", help="password (omit to be asked in the login dialog)")
     parser.add_argument("--extension", default="", help="the phone at this seat")
     parser.add_argument("--tenant", help="tenant, where the login name exists in several")
+    parser.add_argument("--ca-cert", metavar="PEM",
+                        help="certificate to trust for an https server (private CA or "
+                        "self-signed)")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="render the windows after connecting, save them, exit "
                         "(supervisors: also PNG with a -supervisor suffix)")
@@ -36,10 +39,11 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.screenshot and not (args.user and args.password):
         raise CLIError("--screenshot needs --user and --password (no dialog is shown)", 2)
-    from desktop.client import normalize_base_url
+    from desktop.client import normalize_base_url, tls_policy
 
     try:
         server = normalize_base_url(args.server)
+        tls_policy(args.ca_cert)
     except ValueError as exc:
         raise CLIError(str(exc), 2) from None
     if args.screenshot:
@@ -50,7 +54,8 @@ def main(argv: list[str]) -> int:
     from desktop.widgets.style import apply_style
 
     apply_style(app)
-    desktop = DesktopApp(reactor, server, use_tray=False if args.screenshot else None)
+    desktop = DesktopApp(reactor, server, use_tray=False if args.screenshot else None,
+                         ca_file=args.ca_cert)
     outcome: dict[str, object] = {}
 
     def finish(status: object) -> None:
