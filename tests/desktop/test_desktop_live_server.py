@@ -251,3 +251,34 @@ async def test_supervisor_listens_in_from_their_own_extension(live_server, deskt
     await wait_until(lambda: any(p.get("device") == "1003" for c in sup.calls.calls.values()
                                  for p in c.get("parties") or []) or sup.last_error)
     assert sup.last_error is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_card_edit_ticket_and_disposition_are_stored_by_the_real_server(live_server,
+                                                                             desktops,
+                                                                             wait_until):
+    running, switch = live_server
+    model = desktops(running.url)
+    await model.login("1001", PASSWORD, "1001")
+    await model.when_synced()
+    call_id = switch.inbound_call(CALLER, "1001")
+    await wait_until(lambda: model.pop.call_id == call_id)
+    await model.answer()
+    customer_id = model.pop.customer_id
+    model.pop.set_field("company", "Analytical Engines Ltd")
+    model.pop.set_field("notes", "call back after 3 pm")
+    await model.save_customer()
+    assert not model.pop.dirty
+    stored = await model.client.customer(customer_id)
+    assert (stored["company"], stored["notes"]) == ("Analytical Engines Ltd", "call back after 3 pm")
+    assert stored["name"] == "Ada Lovelace" and stored["vip"] is True
+
+    await model.create_ticket("complaint", "Engine jammed", "Gear 4 stuck")
+    assert model.pop.open_tickets()[0]["subject"] == "Engine jammed"
+    assert "Engine jammed" in [t["subject"] for t in await model.client.tickets(customer_id)]
+
+    codes = [d["code"] for d in model.dispositions]
+    assert codes, "the server lists disposition codes"
+    await model.set_disposition(codes[0], "sorted out")
+    assert model.pop.disposition_saved
+    assert any(i.get("disposition") == codes[0] for i in model.pop.interactions)
