@@ -35,6 +35,8 @@ from simulators.serial.requests import execute
 
 log = Logger()
 
+FRAME_OVERHEAD = 5
+"""STX, the sequence digit, ETX and two BCC digits around each frame's text."""
 BACKLOG_LIMIT = 10_000
 """Event texts kept while no host is connected; the oldest go first past this."""
 
@@ -67,6 +69,8 @@ class SerialFrontEnd:
         self.line: SimulatedLine | None = None
         self.backlog: deque[str] = deque(maxlen=BACKLOG_LIMIT)
         self.events_sent = 0
+        self.event_frame_bytes = 0
+        """Bytes the event frames take on the wire (STX, seq, text, ETX, BCC), for the bench."""
         self.requests_served = 0
         self._held: list[SwitchEvent] | None = None
         self._connections = 0
@@ -123,8 +127,10 @@ class SerialFrontEnd:
             return
         message = render(event)
         if message is not None:
+            text = self.dialect.format(message)
             self.events_sent += 1
-            self._send(self.dialect.format(message))
+            self.event_frame_bytes += len(text) + FRAME_OVERHEAD
+            self._send(text)
 
     def _send(self, text: str) -> None:
         link = self.link

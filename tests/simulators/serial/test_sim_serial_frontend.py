@@ -249,3 +249,36 @@ def test_eot_from_host_resets_sequence(front):
     host.line.dataReceived(EOT_BYTES)
     host.seq = 0
     assert host.request("QMON;I=2;D=1002") == ["PMON;I=2"]
+
+
+def test_conference_keeps_the_active_call_and_names_the_held_one(front, switch):
+    host = Host(front)
+    host.request("QMON;I=1;D=1001")
+    phones = Handsets(switch)
+    first = phones.call("+4930123456", "1001")
+    phones.answer("1001")
+    second = phones.consult("1001", "1002")
+    phones.answer("1002")
+    host.pump()
+    texts = host.request(f"QCNF;I=2;H={first};C={second};D=1001")
+    assert texts[0] == f"PCNF;I=2;C={second}"
+    assert texts[1] == f"ECNF;C={second};D=1001;A=1001;B=1002;O={first};T=1002"
+    assert sorted(d for d, _ in switch.snapshot_call(second)) == ["+4930123456", "1001", "1002"]
+
+
+def test_deflect_and_clear_call(front, switch):
+    host = Host(front)
+    host.request("QMON;I=1;D=1003")
+    call = Handsets(switch).call("+4930123456", "1001")
+    assert host.request(f"QDFL;I=2;C={call};D=1001;T=1003") == [
+        "PDFL;I=2", f"ERNG;C={call};D=1003;A=+4930123456;B=1001"]
+    texts = host.request(f"QCLR;I=3;C={call}")
+    assert texts[0] == "PCLR;I=3" and texts[-1].startswith(f"EEND;C={call}")
+    assert switch.calls == {}
+
+
+def test_frame_bytes_are_counted_for_the_line_capacity(front, switch):
+    Host(front).request("QMON;I=1;D=1001")
+    Handsets(switch).call("+4930123456", "1001")
+    assert front.events_sent == 1
+    assert front.event_frame_bytes == len("ERNG;C=1;D=1001;A=+4930123456;B=1001") + 5
