@@ -127,6 +127,7 @@ class DurableCallRecorder:
     ) -> None:
         self.engine = engine
         self.spool = Spool(spool_path)
+        self.rejected = Spool(f"{os.fspath(spool_path)}.rejected")
         self._lock = threading.Lock()
         self._retry_interval = retry_interval
         self._monotonic = monotonic
@@ -162,14 +163,38 @@ class DurableCallRecorder:
 
     def close(self) -> None:
         self.spool.close()
+        self.rejected.close()
+
+    def _replay_one_by_one(self, batch: list[CallRecord]) -> int:
+        """A batch the database refused as data: store its records one at a time and set the
+        ones it refuses aside in the rejected file (kept for an operator, never dropped), so
+        one bad record cannot block the spool for ever."""
+        stored = 0
+        for record in batch:
+            try:
+                with self.engine.begin() as conn:
+                    stored += record_call(conn, record)
+            except Exception as error:
+                if is_unavailable(error):
+                    raise
+                self.rejected.append({**record_to_json(record), "error": str(error).splitlines()[0]})
+                _log.error("call record {key} refused by the database, kept in {path}: {error}",
+                           key=record.record_key, path=str(self.rejected.path), error=error)
+        return stored
 
     def _replay(self) -> int:
         records = [record_from_json(item) for item in self.spool.read()]
         stored = 0
         try:
             for start in range(0, len(records), _BATCH):
-                with self.engine.begin() as conn:
-                    stored += sum(record_call(conn, r) for r in records[start:start + _BATCH])
+                batch = records[start:start + _BATCH]
+                try:
+                    with self.engine.begin() as conn:
+                        stored += sum(record_call(conn, r) for r in batch)
+                except Exception as error:
+                    if is_unavailable(error):
+                        raise
+                    stored += self._replay_one_by_one(batch)
         except Exception as error:
             if is_unavailable(error):
                 self._down_until = self._monotonic() + self._retry_interval

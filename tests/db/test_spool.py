@@ -220,6 +220,17 @@ def test_a_replay_after_a_partial_write_stores_nothing_twice(recorder, engine, a
     assert _stored_keys(engine, acme) == ["pbx1/1/0", "pbx1/2/0", "pbx1/3/0"]
 
 
+def test_a_record_the_database_refuses_is_set_aside_and_the_rest_replayed(recorder, engine, acme):
+    for n in (1, 2, 3):
+        record = _record(n, acme.id if n != 2 else 10**6)  # 2 names no tenant: refused
+        recorder.spool.append(record_to_json(record))
+    assert recorder.replay() == 2
+    assert recorder.pending == 0
+    assert _stored_keys(engine, acme) == ["pbx1/1/0", "pbx1/3/0"]
+    [rejected] = recorder.rejected.read()
+    assert rejected["record_key"] == "pbx1/2/0" and rejected["error"]
+
+
 def test_the_spool_outlives_the_process(outage, flaky_engine, engine, acme, tmp_path):
     _, switch = outage
     path = tmp_path / "calls.jsonl"
