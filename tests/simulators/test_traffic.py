@@ -161,3 +161,17 @@ def test_callers_come_in_international_and_national_forms():
     international = sum(c.startswith("+4930") for c in callers)
     assert national + international == len(callers)
     assert national / len(callers) == pytest.approx(0.5, abs=0.1)
+
+
+def test_max_calls_ends_the_traffic_and_busy_trunks_refuse_calls():
+    clock = Clock()
+    switch = make_switch(clock)
+    switch.add_trunks(["8001", "8002"])
+    traffic = TrafficGenerator(switch, EXTENSIONS, rate=10, holding=1000, ring_delay=1,
+                               seed=9, max_calls=20)
+    traffic.start()
+    run(clock, 10)
+    assert traffic.stats.offered == 2
+    assert traffic.stats.refused == 18
+    assert not traffic.running
+    traffic.close()
