@@ -67,7 +67,10 @@ def generate_customers(
     now: datetime | None = None,
 ) -> int:
     """Insert `count` customers (numbers from index `start_index` on) with phones and, with
-    `history`, interactions and tickets. Returns how many customers were inserted."""
+    `history`, interactions and tickets. Returns how many customers were inserted.
+
+    Ids are taken from max(id) + 1 at the start, so nothing else may insert customers into this
+    database while it runs (it is a loader for benchmarks and demos, not for live systems)."""
     rng = random.Random(seed)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     with engine.begin() as conn:

@@ -7,7 +7,9 @@ in order and empties it only after every record is committed; a replay cut short
 again, and the unique record_key makes the records that did reach the database a no-op.
 
 A crash in the middle of an append leaves a torn last line without its newline: that record was
-never acknowledged, so it is cut off when the spool is opened again.
+never acknowledged, so it is cut off when the spool is opened again. A spooled record the
+database refuses as data (not as unreachable) goes to SPOOL.rejected for an operator instead of
+blocking the records behind it.
 """
 
 from __future__ import annotations
