@@ -458,7 +458,7 @@ def test_ring_no_answer_requeues_the_caller_and_pauses_the_agent(tmp_path):
         yield wait_for(lambda: "1001" in pbx.switch.call(call_id).connections)
         board = running.server.agents
         yield wait_for(lambda: board.get("acme", "1001").status == "not_ready", timeout=5)
-        assert "1001" not in pbx.switch.call(call_id).connections
+        yield wait_for(lambda: "1001" not in pbx.switch.call(call_id).connections)
         awake = yield client.login("1002", extension="1002")
         yield client.post("/api/v1/agents/me/state", {"state": "ready"}, awake["token"])
         yield wait_for(lambda: "1002" in pbx.switch.call(call_id).connections)
