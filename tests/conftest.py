@@ -33,6 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from PyQt5.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["cti-tests"])
+    # Closing a test's last window must not end the Qt loop: it is the whole suite's reactor.
+    app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     from twisted.internet import asyncioreactor
