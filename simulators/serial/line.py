@@ -99,6 +99,7 @@ class _Direction:
         self.free_at = 0.0
         self.queue: deque[tuple[float, bytes]] = deque()
         self.timer: IDelayedCall | None = None
+        self.on_drained: Callable[[], None] | None = None
 
     def push(self, data: bytes) -> None:
         if not data:
@@ -120,7 +121,10 @@ class _Direction:
             due.append(self.queue.popleft()[1])
         if due:
             self.emit(b"".join(due))
-        if self.queue and self.timer is None:
+        if not self.queue and self.on_drained is not None:
+            drained, self.on_drained = self.on_drained, None
+            drained()
+        elif self.queue and self.timer is None:
             self.timer = self.clock.callLater(max(0.0, self.queue[0][0] - now), self._release)
 
     def stop(self) -> None:
@@ -167,7 +171,14 @@ class SimulatedLine(Protocol):
         self.write(b"".join(data))
 
     def loseConnection(self) -> None:
+        """Closes once the bytes still on the line (a goodbye EOT) have gone out."""
         self.disconnecting = True
+        if self._out.queue:
+            self._out.on_drained = self._close_now
+        else:
+            self._close_now()
+
+    def _close_now(self) -> None:
         if self.transport is not None:
             self.transport.loseConnection()
 
@@ -188,7 +199,8 @@ class SimulatedLine(Protocol):
         """TCP: close the connection. A pty: a silent spell, then EOT (a PBX link restart)."""
         self.stats.disconnects += 1
         if self.can_disconnect:
-            self.loseConnection()
+            self.disconnecting = True
+            self._close_now()  # abrupt: what is still on the line is lost
             return
         self.silence(self.faults.silence_for)
         self._after(self.faults.silence_for + 0.001, "eot", self._send_eot)

@@ -158,3 +158,29 @@ def test_the_command_reports_a_bad_argument_in_one_line():
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "noise" in result.stderr
+
+
+@pytest_twisted.ensureDeferred
+async def test_generated_traffic_over_tcp_and_its_call_records(tmp_path):
+    smdr = tmp_path / "calls.txt"
+    running = cli.start(cli.parse_args([
+        "--listen", "127.0.0.1:0", "--extensions", "1000-1004", "--rate", "40",
+        "--holding", "0.1", "--holding-distribution", "fixed", "--ring-delay", "0.02",
+        "--seed", "3", "--smdr", str(smdr), "--smdr-format", "avaya-ipo",
+    ]), reactor)
+    driver = SerialDriver("pbx1", running.url, devices=[f"100{n}" for n in range(5)],
+                          reactor=reactor)
+    seen: list[ev.Event] = []
+    driver.add_sink(seen.append)
+    try:
+        driver.start()
+        await within(driver.ready(), 5)
+        await until(lambda: sum(e.event == ev.CALL_CLEARED for e in seen) >= 5, timeout=10,
+                    what="five generated calls to end")
+        records = [r for _, r in read_bytes(smdr.read_bytes(), "avaya-ipo")]
+        assert len(records) >= 5
+        assert all(r.direction == "in" and r.number.startswith("+4930") for r in records)
+        assert {r.extension for r in records} <= {f"100{n}" for n in range(5)}
+    finally:
+        await within(driver.stop(), 5)
+        await running.stop()

@@ -130,6 +130,15 @@ def test_silence_swallows_both_directions_for_its_duration():
     assert line.stats.silenced_bytes == 12
 
 
+def test_a_clean_close_waits_for_the_bytes_still_on_the_line():
+    clock, _, wire, line = make_line(baud=9600)
+    line.write(b"\x04")  # the goodbye EOT
+    line.loseConnection()
+    assert not wire.disconnecting
+    clock.advance(0.002)
+    assert wire.value() == b"\x04" and wire.disconnecting
+
+
 def test_disconnect_closes_a_tcp_line():
     _, _, wire, line = make_line(baud=None)
     line.disconnect()
