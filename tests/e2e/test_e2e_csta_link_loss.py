@@ -95,8 +95,9 @@ def test_an_expired_session_is_replaced_and_every_device_monitored_again(make_ri
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "simulator/model: SnapshotDevice of a trunk names the trunk (8001) as the call's party, "
-    "while the events name the outside caller; after a resync the model holds both"))
+    "model: SnapshotDevice of a trunk lists the outside caller's connection (party device "
+    "+4930...), but Model._on_snapshot files every listed connection under the snapshotted "
+    "device, so after a resync the call has an extra party 8001"))
 @pytest_twisted.inlineCallbacks
 def test_a_monitored_trunk_adds_no_party_of_its_own_on_resync(make_rig):
     rig = yield make_rig("ecma354", monitored=(*EXTENSIONS, TRUNK))
