@@ -1,7 +1,8 @@
 """Engines for the two supported back ends, each set up the way it has to be for this product.
 
 SQLite (the embedded default): WAL so readers never wait for the writer, foreign keys on (off
-by default in SQLite), a busy timeout instead of instant "database is locked". MySQL/MariaDB
+by default in SQLite), a busy timeout instead of instant "database is locked", memory-mapped
+reads. MySQL/MariaDB
 (production, through pymysql): utf8mb4, pre-ping and recycle so a server restart or an idle
 timeout costs one retry instead of an error, READ COMMITTED to avoid gap-lock stalls between
 CTI servers sharing one database.
@@ -59,6 +60,10 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         if url.database and url.database != ":memory:":
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Reads through the OS page cache without a syscall per page, and a larger private
+            # cache: the screen-pop touches a few dozen pages scattered over a big file.
+            cursor.execute(f"PRAGMA mmap_size={256 * 1024 * 1024}")
+            cursor.execute("PRAGMA cache_size=-16384")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -134,7 +134,7 @@ def bulk_connection(engine: Engine) -> Iterator[BulkLoader]:
                  "PRAGMA cache_size = -200000"]
         # Fresh statistics, so the planner knows tenant_id alone selects little.
         restore = ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL",
-                   "PRAGMA cache_size = -2000", "PRAGMA analysis_limit = 1000", "ANALYZE"]
+                   "PRAGMA cache_size = -16384", "PRAGMA analysis_limit = 1000", "ANALYZE"]
     raw = engine.raw_connection()
     dbapi = raw.driver_connection
     try:
