@@ -140,9 +140,10 @@ class SerialFrontEnd:
         link.send(text).addErrback(self._unsent, text)
 
     def _unsent(self, failure: Failure, text: str) -> None:
-        """The connection went away under the frame: it goes out on the next one."""
+        """The connection went away under the frame: it goes out on the current one (a host
+        that replaced it) or, when there is none, on the next."""
         if failure.check(LinkDown):
-            self.backlog.append(text)
+            self._send(text)
         else:
             log.error("event text not sendable, dropped: {text!r}: {error}", text=text,
                       error=failure.getErrorMessage())

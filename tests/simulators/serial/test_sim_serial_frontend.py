@@ -237,10 +237,14 @@ def test_events_of_a_dropped_connection_go_out_on_the_next(front, switch):
                             f"EANS;C={call};D=1001;A=+4930123456;B=1001"]
 
 
-def test_a_second_connection_replaces_the_first(front):
-    first = Host(front)
-    Host(front)
+def test_a_second_connection_replaces_the_first_and_gets_its_unsent_events(front, switch):
+    first = Host(front, ack=False)
+    first.request("QMON;I=1;D=1001")
+    call = Handsets(switch).call("+4930123456", "1001")
+    second = Host(front)
     assert first.transport.disconnecting
+    first.line.connectionLost(None)  # the old connection's close is reported later
+    assert second.pump() == ["PMON;I=1", f"ERNG;C={call};D=1001;A=+4930123456;B=1001"]
 
 
 def test_eot_from_host_resets_sequence(front):
