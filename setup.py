@@ -12,7 +12,10 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["cti*", "drivers*", "desktop*", "db*", "simulators*"]),
     include_package_data=True,
-    package_data={"db": ["migrations/*.ini", "migrations/*.py", "migrations/versions/*.py"]},
+    package_data={
+        "db": ["migrations/*.ini", "migrations/*.py", "migrations/*.mako",
+               "migrations/versions/*.py"],
+    },
     install_requires=[
         "twisted[tls,websocket]>=24.7",
         "lxml>=5.0",
