@@ -137,8 +137,8 @@ class _Direction:
 class SimulatedLine(Protocol):
     """Paces and disturbs the bytes between `link` (the PBX's link layer) and the transport.
 
-    `baud` None means unpaced. `seed` fixes every random choice, so the same run injects the
-    same faults at the same bytes.
+    `baud` None means unpaced. `seed` fixes every random choice: the same byte stream gets the
+    same faults (a run's stream itself can vary with timing, e.g. how many ENQ probes it holds).
     """
 
     def __init__(self, link: Protocol, clock: IReactorTime, *, baud: int | None = 115200,
