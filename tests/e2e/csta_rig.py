@@ -138,6 +138,19 @@ class Rig:
             calls[call_id] = parties
         return calls
 
+    def device_truth(self) -> dict[str, dict[str, str]]:
+        """Each monitored device's connections on the switch: call ID -> state."""
+        return {device: dict(self.switch.snapshot_device(device)) for device in self.monitored}
+
+    def device_belief(self) -> dict[str, dict[str, str]]:
+        """Each monitored device's connections in the model, in the same shape."""
+        views = {}
+        for device in self.monitored:
+            dev = self.model.device(device)
+            views[device] = {} if dev is None else {
+                call_id: conn.state for call_id, conn in dev.connections.items()}
+        return views
+
     def numbers(self) -> dict[str, tuple[str | None, str | None]]:
         """(calling, called) per live call, as the switch has them."""
         return {call_id: (call["calling"], call["called"])

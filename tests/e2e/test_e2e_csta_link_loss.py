@@ -50,6 +50,8 @@ def test_the_model_matches_the_switch_after_the_link_comes_back(make_rig, sessio
     else:
         assert link_up.data["style"] == "system-status"
     assert set(rig.model.calls) == {ringing, arrived}
+    assert rig.device_belief() == rig.device_truth()
+    assert rig.device_truth()["1002"] == {arrived: "alerting"}
     assert rig.belief()[ringing] == {CALLER: "connected", "1001": "connected"} == rig.truth()[ringing]
     assert rig.belief(only_monitored=True)[arrived] == {"1002": "alerting"}
     assert not any(call.stale for call in rig.model.calls.values())
