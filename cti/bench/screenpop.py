@@ -1,46 +1,69 @@
-"""`cti bench screenpop [--database URL] [--customers N] [--calls M] [--agents K] --json`.
+"""`cti bench screenpop [--database URL] [--customers N] [--rate R] [--seconds S] --json`.
 
-The whole screen-pop path, timed per call: the CSTA switch simulator rings an agent's extension
-with a customer's number -> CSTA over loopback TCP -> driver -> call model -> customer lookup on
-the database thread pool -> `screen_pop` frame on the agent's WebSocket. Reported: p50_ms /
-p99_ms from placing the call to receiving the pop, calls_per_second of the sequential run (pop
-and clear-down included), customers, database (the back end), found (pops that named the
-customer). Customers come from db.generate in a fresh tenant of the given database (default a
-temporary SQLite file), so an existing database keeps its rows.
+The whole screen-pop path under a sustained load: the CSTA switch simulator rings agents'
+extensions with customers' numbers at R calls a second (default 50) for S seconds (default 25)
+-> CSTA over loopback TCP -> driver -> call model -> customer lookup on the database thread pool
+-> `screen_pop` frame on the agent's WebSocket. Each call is cleared `--hold` seconds after its
+pop arrived, so the call records of finished calls are written while later calls pop.
+
+Latency of a call: from the moment the simulator hands the Delivered frame to its transport to
+the moment the client's WebSocket receives the `screen_pop` (perf_counter in this one process;
+the simulator, the server and the clients share its reactor, as in the end-to-end tests).
+Reported: p50_ms, p99_ms, max_ms, calls_per_second (offered over the measured window), calls,
+missing (no pop within 5 s), found (pops naming the customer), customers, database.
+
+Customers come from db.generate in the tenant `screenpop-N` (N customers), created once and
+reused: by default in a SQLite file under --cache-dir, keyed by N; with --database in that
+database (a MySQL/MariaDB database named in the URL is created if absent). An interrupted
+generation is resumed where it stopped.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import statistics
 import tempfile
 import time
-import uuid
 from typing import Any
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 
 from cti.commands.args import ArgumentParser
 from cti.errors import CLIError
 from cti.numbers import DialPlan
 
+COUNTRY = "49"
+POP_TIMEOUT = 5.0
+WARMUP_SECONDS = 2.0
+
 
 def run(argv: list[str]) -> dict[str, Any]:
     parser = ArgumentParser(prog="cti bench screenpop")
     parser.add_argument("--database", default=None,
-                        help="SQLAlchemy URL (default: a temporary SQLite file)")
-    parser.add_argument("--customers", type=int, default=10_000)
-    parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--agents", type=int, default=5)
+                        help="SQLAlchemy URL (default: a cached SQLite file under --cache-dir)")
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--rate", type=float, default=50.0, help="calls a second")
+    parser.add_argument("--seconds", type=float, default=25.0, help="measured load duration")
+    parser.add_argument("--calls", type=int, default=None,
+                        help="measured calls (default rate x seconds)")
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--hold", type=float, default=0.3,
+                        help="seconds a call stays up after its pop")
+    parser.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(),
+                                                            "cti-bench-screenpop"))
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    if min(args.customers, args.calls, args.agents) < 1:
-        raise CLIError("--customers, --calls and --agents must be positive")
-    workdir = tempfile.mkdtemp(prefix="cti-bench-screenpop-")
-    url = args.database or f"sqlite:///{os.path.join(workdir, 'cti.db')}"
+    calls = args.calls if args.calls is not None else round(args.rate * args.seconds)
+    if min(args.customers, calls, args.agents) < 1 or args.rate <= 0 or args.hold < 0:
+        raise CLIError("--customers, --calls, --agents and --rate must be positive")
+    args.calls = calls
+    os.makedirs(args.cache_dir, exist_ok=True)
+    url = args.database or (
+        f"sqlite:///{os.path.join(args.cache_dir, f'screenpop-{args.customers}.db')}")
     setup_started = time.perf_counter()
-    tenant, extensions = _prepare(url, args)
+    tenant, extensions, generated = _prepare(url, args)
     setup = time.perf_counter() - setup_started
 
     from twisted.internet import reactor
@@ -52,7 +75,7 @@ def run(argv: list[str]) -> dict[str, Any]:
         reactor.stop()
 
     def start() -> None:
-        d = defer.ensureDeferred(_measure(url, tenant, extensions, workdir, args))
+        d = defer.ensureDeferred(_measure(url, tenant, extensions, args))
         d.addBoth(finished)
 
     reactor.callWhenRunning(start)
@@ -62,84 +85,262 @@ def run(argv: list[str]) -> dict[str, Any]:
         message = str(result.value).splitlines()[0] if str(result.value) else repr(result.value)
         raise CLIError(f"screen-pop benchmark failed: {message}")
     result["setup_seconds"] = round(setup, 3)
+    result["generated"] = generated
     return result
 
 
-def _prepare(url: str, args: Any) -> tuple[Any, list[str]]:
-    """Schema, a fresh tenant with agents at extensions 2001.., generated customers."""
+def _prepare(url: str, args: Any) -> tuple[Any, list[str], int]:
+    """The tenant `screenpop-N` with N generated customers and the bench agents at extensions
+    2001..; made once per database and reused. Returns (tenant, extensions, customers
+    generated by this run)."""
     from db import agents, migrate, tenants
+    from db.customers import count_customers
     from db.engine import make_engine
+    from db.errors import NotFound
     from db.generate import generate_customers
     from db.passwords import hash_password
 
+    _create_mysql_database(url)
     engine = make_engine(url)
+    code = f"screenpop-{args.customers}"
+    extensions = [str(2001 + i) for i in range(args.agents)]
     try:
         migrate.upgrade(engine)
-        code = f"bench-{uuid.uuid4().hex[:8]}"
-        extensions = [str(2001 + i) for i in range(args.agents)]
-        password_hash = hash_password("bench")
         with engine.begin() as conn:
-            tenant = tenants.create_tenant(conn, code, "Screen-pop bench",
-                                           dial_plan=DialPlan.for_country("49"))
+            try:
+                tenant = tenants.get_tenant(conn, code)
+            except NotFound:
+                tenant = tenants.create_tenant(conn, code, "Screen-pop bench",
+                                               dial_plan=DialPlan.for_country(COUNTRY))
+            password_hash = None
             for ext in extensions:
-                agents.create_agent(conn, tenant, f"b{ext}", "", extension=ext,
-                                    password_hash=password_hash)
-        generate_customers(engine, tenant, args.customers, seed=args.seed)
+                try:
+                    agents.get_agent_by_number(conn, tenant, f"b{ext}")
+                except NotFound:
+                    password_hash = password_hash or hash_password("bench")
+                    agents.create_agent(conn, tenant, f"b{ext}", "", extension=ext,
+                                        password_hash=password_hash)
+        with engine.connect() as conn:
+            have = count_customers(conn, tenant)
+        missing = args.customers - have
+        if missing > 0:
+            generate_customers(engine, tenant, missing, seed=args.seed + have,
+                               start_index=have, batch=50_000)
+    except CLIError:
+        raise
     except Exception as exc:
         raise CLIError(f"preparing {url.split('://')[0]} database failed: "
                        f"{str(exc).splitlines()[0]}") from None
     finally:
         engine.dispose()
-    return tenant, extensions
+    return tenant, extensions, max(missing, 0)
 
 
-async def _measure(url: str, tenant: Any, extensions: list[str], workdir: str,
-                   args: Any) -> dict[str, Any]:
+def _create_mysql_database(url: str) -> None:
+    """CREATE DATABASE IF NOT EXISTS for a MySQL/MariaDB URL naming one."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from db.engine import make_engine, parse_url
+
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite" or not parsed.database:
+        return
+    admin = make_engine(make_url(url)._replace(database=None))
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{parsed.database}` "
+                              "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    except Exception as exc:
+        raise CLIError(f"creating database {parsed.database}: "
+                       f"{str(getattr(exc, 'orig', exc)).splitlines()[0]}") from None
+    finally:
+        admin.dispose()
+
+
+class PopWatcher:
+    """The WebSocket client of one agent: stamps each screen_pop as it arrives.
+
+    Only screen_pop frames are decoded (a substring test first), so the client costs the
+    shared reactor as little as possible."""
+
+    def __init__(self, arrived: Any) -> None:
+        self.arrived = arrived
+        self.transport: Any = None
+        self.hello: defer.Deferred[None] = defer.Deferred()
+        self.closed: defer.Deferred[None] = defer.Deferred()
+
+    def negotiationStarted(self, transport: Any) -> None:
+        self.transport = transport
+
+    def negotiationFinished(self) -> None:
+        pass
+
+    def textMessageReceived(self, message: str) -> None:
+        now = time.perf_counter()
+        if '"event":"screen_pop"' in message:
+            pop = json.loads(message)
+            self.arrived(pop["call_id"], now, pop.get("customer") is not None)
+        elif not self.hello.called and '"event":"hello"' in message:
+            self.hello.callback(None)
+
+    def bytesMessageReceived(self, data: bytes) -> None:
+        pass
+
+    def pongReceived(self, payload: bytes) -> None:
+        pass
+
+    def connectionLost(self, reason: Any) -> None:
+        if not self.closed.called:
+            self.closed.callback(None)
+
+    def buildProtocol(self, url: str) -> PopWatcher:
+        return self
+
+    def close(self) -> defer.Deferred[None]:
+        if self.transport is not None and not self.closed.called:
+            self.transport.transport.loseConnection()
+        return self.closed
+
+
+class DeliveredStamp:
+    """Wraps the simulator's CSTA transport: the time a DeliveredEvent frame was handed to it."""
+
+    def __init__(self, transport: Any) -> None:
+        self._transport = transport
+        self.last = 0.0
+
+    def write(self, data: bytes) -> None:
+        if b"DeliveredEvent" in data:
+            self.last = time.perf_counter()
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+async def _measure(url: str, tenant: Any, extensions: list[str], args: Any) -> dict[str, Any]:
+    from twisted.internet import reactor
+    from twisted.web.websocket import WebSocketClientEndpoint
+
     from cti.server import testing
     from db.generate import phone_number
 
+    workdir = tempfile.mkdtemp(prefix="cti-bench-screenpop-run-")
     pbx = testing.SimulatedPbx(extensions=extensions, queues=())
     config = testing.server_config(url, links=[pbx.link(tenant=tenant.code)],
                                    database_spool=os.path.join(workdir, "calls.spool"))
     running = await testing.start_server(config=config)
     client = testing.ApiClient(running.url)
-    streams = {}
     rng = random.Random(args.seed)
+    plan = tenant.dial_plan
+    placed: dict[str, tuple[float, bool]] = {}
     latencies: list[float] = []
     found = 0
+    watchers: list[PopWatcher] = []
+    pending_clears: list[Any] = []
+    all_popped: defer.Deferred[None] = defer.Deferred()
+    warmup = round(args.rate * WARMUP_SECONDS)
+    total = warmup + args.calls
+    state = {"popped": 0, "index": 0}
+
+    def arrived(call_id: str, now: float, named: bool) -> None:
+        nonlocal found
+        entry = placed.pop(call_id, None)
+        if entry is None:
+            return
+        sent, counted = entry
+        if counted:
+            latencies.append(now - sent)
+            found += named
+        pending_clears.append(reactor.callLater(args.hold, clear, call_id))
+        state["popped"] += 1
+        if state["popped"] >= total and not all_popped.called:
+            all_popped.callback(None)
+
+    def clear(call_id: str) -> None:
+        try:
+            pbx.switch.clear_call(call_id)
+        except Exception:  # the call already ended at the switch
+            pass
+
     try:
         await running.links_ready()
+        stamp = _wrap_simulator_transport(pbx)
         for ext in extensions:
             session = await client.login(f"b{ext}", "bench", extension=ext, tenant=tenant.code)
-            stream = await testing.EventStreamClient.connect(running.url, session["token"])
-            await stream.next_event("hello")
-            streams[ext] = stream
-        started = time.perf_counter()
-        for index in range(args.calls):
+            watcher = PopWatcher(arrived)
+            ws_url = running.url.replace("http", "ws", 1) + \
+                f"/api/v1/events?token={session['token']}"
+            endpoint = WebSocketClientEndpoint.new(reactor, ws_url)
+            await defer.Deferred.fromCoroutine(endpoint.connect(watcher))
+            await watcher.hello
+            watchers.append(watcher)
+
+        def place() -> None:
+            index = state["index"]
+            if index >= total:
+                loop.stop()
+                return
+            state["index"] += 1
             ext = extensions[index % len(extensions)]
-            caller = phone_number("49", rng.randrange(args.customers))
-            placed = time.perf_counter()
+            e164 = phone_number(COUNTRY, rng.randrange(args.customers))
+            caller = e164 if rng.random() < 0.5 else plan.national(e164)
             call_id = pbx.switch.inbound_call(caller, ext)
-            pop = await streams[ext].next_event("screen_pop", call_id=call_id, timeout=10)
-            latencies.append(time.perf_counter() - placed)
-            found += pop["customer"] is not None
-            pbx.switch.clear_call(call_id)
-            await streams[ext].next_event("call", kind="ended", timeout=10)
-            streams[ext].messages.clear()
-        elapsed = time.perf_counter() - started
+            placed[call_id] = (stamp.last, index >= warmup)
+
+        loop = task.LoopingCall(place)
+        loop.clock = reactor
+        started = time.perf_counter()
+        done = loop.start(1.0 / args.rate, now=True)
+        await done
+        offered_at = time.perf_counter()
+        timeout = reactor.callLater(POP_TIMEOUT, lambda: all_popped.called
+                                    or all_popped.callback(None))
+        await all_popped
+        if timeout.active():
+            timeout.cancel()
+        await task.deferLater(reactor, args.hold + 0.5, lambda: None)
+        measured = offered_at - started - warmup / args.rate
     finally:
-        for stream in streams.values():
-            await stream.close()
+        for call in pending_clears:
+            if call.active():
+                call.cancel()
+        for watcher in watchers:
+            await watcher.close()
         await client.close()
         await running.stop()
         await pbx.close()
+    if not latencies:
+        raise CLIError("no screen_pop arrived")
     latencies.sort()
     return {
         "p50_ms": round(statistics.median(latencies) * 1000, 3),
-        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 3),
-        "calls_per_second": round(args.calls / elapsed, 1),
+        "p99_ms": round(_percentile(latencies, 99) * 1000, 3),
+        "max_ms": round(latencies[-1] * 1000, 3),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 3),
+        "calls_per_second": round(args.calls / measured, 1) if measured > 0 else None,
         "calls": args.calls,
-        "customers": args.customers,
+        "missing": args.calls - len(latencies),
         "found": found,
+        "agents": len(extensions),
+        "customers": args.customers,
         "database": url.split(":", 1)[0].split("+", 1)[0],
     }
+
+
+def _wrap_simulator_transport(pbx: Any) -> DeliveredStamp:
+    """Put a DeliveredStamp around the transport of the simulator's one CSTA connection."""
+    protocols = {m.owner.protocol for m in pbx.factory.monitors.values()} - {None}
+    if len(protocols) != 1:
+        raise CLIError(f"the simulator has {len(protocols)} monitoring connections, not one")
+    protocol = protocols.pop()
+    if protocol is None:
+        raise CLIError("the simulator has no CSTA connection")
+    stamp = DeliveredStamp(protocol.transport)
+    protocol.transport = stamp
+    return stamp
+
+
+def _percentile(ordered: list[float], pct: float) -> float:
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
