@@ -250,3 +250,66 @@ def _skills_of(conn: Connection, tenant_id: int, agent_ids: Iterable[int]) -> di
 
 def _user(row) -> User:
     return User(row.id, row.tenant_id, row.login, row.name, row.role, row.email, row.active)
+
+
+_KEEP: object = object()
+
+
+def update_agent(
+    conn: Connection,
+    tenant: Tenant,
+    number: str,
+    *,
+    name: str | None | object = _KEEP,
+    extension: str | None | object = _KEEP,
+    wrapup_seconds: int | None | object = _KEEP,
+    password: str | None = None,
+    actor: str = "system",
+) -> Agent:
+    """Change the named fields of agent `number` (the others are kept)."""
+    agent = get_agent_by_number(conn, tenant, number)
+    agent_values = {k: v for k, v in (("extension", extension),
+                                      ("wrapup_seconds", wrapup_seconds)) if v is not _KEEP}
+    if agent_values:
+        conn.execute(update(m.Agent).where(m.Agent.id == agent.id).values(agent_values))
+    if name is not _KEEP:
+        conn.execute(update(m.User).where(m.User.id == agent.user_id)
+                     .values(name=name or agent.login))
+        agent_values["name"] = name
+    if password is not None:
+        conn.execute(update(m.User).where(m.User.id == agent.user_id)
+                     .values(password_hash=hash_password(password)))
+        agent_values["password"] = "changed"
+    audit(conn, tenant.id, actor, "update", "agent", agent.id, {"number": number, **agent_values})
+    return get_agent(conn, tenant, agent.id)
+
+
+def delete_agent(conn: Connection, tenant: Tenant, number: str, *, actor: str = "system") -> None:
+    """Remove the agent and its user (memberships and skills go with it; history keeps a null)."""
+    agent = get_agent_by_number(conn, tenant, number)
+    conn.execute(delete(m.User).where(m.User.id == agent.user_id))
+    conn.execute(delete(m.Agent).where(m.Agent.id == agent.id))
+    audit(conn, tenant.id, actor, "delete", "agent", agent.id, {"number": number})
+
+
+def create_skill(conn: Connection, tenant: Tenant, name: str, description: str | None = None,
+                 *, actor: str = "system") -> int:
+    """A new skill (ValueError if the tenant has it already)."""
+    if name in list_skills(conn, tenant):
+        raise ValueError(f"skill {name!r} already exists in tenant {tenant.code!r}")
+    skill_id = ensure_skill(conn, tenant, name, description)
+    audit(conn, tenant.id, actor, "create", "skill", skill_id, {"name": name})
+    return skill_id
+
+
+def delete_skill(conn: Connection, tenant: Tenant, name: str, *, actor: str = "system") -> None:
+    """Remove a skill from the tenant, from every agent and every queue requirement."""
+    skill_id = conn.execute(
+        select(m.Skill.id).where(m.Skill.tenant_id == tenant.id, m.Skill.name == name)
+    ).scalar()
+    if skill_id is None:
+        raise NotFound(f"no skill {name!r} in tenant {tenant.code!r}")
+    conn.execute(delete(m.AgentSkill).where(m.AgentSkill.skill_id == skill_id))
+    conn.execute(delete(m.QueueSkill).where(m.QueueSkill.skill_id == skill_id))
+    conn.execute(delete(m.Skill).where(m.Skill.id == skill_id))
+    audit(conn, tenant.id, actor, "delete", "skill", skill_id, {"name": name})

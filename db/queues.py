@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.orm import aliased
 
 from cti.numbers import DialPlan, normalize_device
@@ -270,6 +270,107 @@ def list_numbers(conn: Connection, tenant: Tenant) -> list[Route]:
         .order_by(m.Number.number)
     )
     return [Route(r.number, tenant, r.name, r.queue_id, r.ivr) for r in rows]
+
+
+_KEEP: Any = object()
+
+
+def update_queue(
+    conn: Connection,
+    tenant: Tenant,
+    name: str,
+    *,
+    strategy: str | None = None,
+    overflow_queue: str | None = _KEEP,
+    schedule: str | None = _KEEP,
+    options: dict[str, Any] | None = None,
+    actor: str = "system",
+    **settings: Any,
+) -> Queue:
+    """Change the named settings of a queue; `options` keys are merged (a None value removes
+    the key); `overflow_queue` / `schedule` None clear them."""
+    queue = get_queue(conn, tenant, name)
+    unknown = set(settings) - set(QUEUE_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown queue settings: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = dict(settings)
+    if strategy is not None:
+        if strategy not in m.STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r} (one of {', '.join(m.STRATEGIES)})")
+        values["strategy"] = strategy
+    if overflow_queue is not _KEEP:
+        values["overflow_queue_id"] = (None if overflow_queue is None
+                                       else _queue_id(conn, tenant, overflow_queue))
+    if schedule is not _KEEP:
+        values["schedule_id"] = None if schedule is None else _schedule_id(conn, tenant, schedule)
+    if options:
+        merged = dict(queue.options)
+        for key, value in options.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        values["options"] = merged
+    if values:
+        conn.execute(update(m.Queue).where(m.Queue.id == queue.id).values(values))
+    audit(conn, tenant.id, actor, "update", "queue", queue.id, {"name": name, **values})
+    return get_queue(conn, tenant, name)
+
+
+def delete_queue(conn: Connection, tenant: Tenant, name: str, *, actor: str = "system") -> None:
+    """Remove a queue; its numbers stay (leading nowhere) and its history rows go with it."""
+    queue_id = _queue_id(conn, tenant, name)
+    conn.execute(delete(m.Queue).where(m.Queue.id == queue_id))
+    audit(conn, tenant.id, actor, "delete", "queue", queue_id, {"name": name})
+
+
+def update_queue_member(
+    conn: Connection,
+    tenant: Tenant,
+    queue: str,
+    agent_id: int,
+    *,
+    penalty: int | None = None,
+    position: int | None = None,
+    weight: int | None = None,
+    actor: str = "system",
+) -> None:
+    queue_id = _queue_id(conn, tenant, queue)
+    values = {k: v for k, v in (("penalty", penalty), ("position", position),
+                                ("weight", weight)) if v is not None}
+    changed = conn.execute(
+        update(m.QueueMember).where(
+            m.QueueMember.tenant_id == tenant.id, m.QueueMember.queue_id == queue_id,
+            m.QueueMember.agent_id == agent_id,
+        ).values(values or {"penalty": m.QueueMember.penalty})
+    ).rowcount
+    if not changed:
+        raise NotFound(f"agent {agent_id} is not a member of queue {queue!r}")
+    audit(conn, tenant.id, actor, "update", "queue_member", f"{queue_id}/{agent_id}",
+          {"queue": queue, "agent_id": agent_id, **values})
+
+
+def delete_number(conn: Connection, tenant: Tenant, number: str, *, actor: str = "system") -> None:
+    stored = tenant.dial_plan.canonical(number) or number
+    gone = conn.execute(
+        delete(m.Number).where(m.Number.tenant_id == tenant.id, m.Number.number == stored)
+    ).rowcount
+    if not gone:
+        raise NotFound(f"no number {number!r} in tenant {tenant.code!r}")
+    audit(conn, tenant.id, actor, "delete", "number", stored, {})
+
+
+def list_schedules(conn: Connection, tenant: Tenant) -> list[Schedule]:
+    names = conn.execute(
+        select(m.Schedule.name).where(m.Schedule.tenant_id == tenant.id).order_by(m.Schedule.name)
+    ).scalars().all()
+    return [get_schedule(conn, tenant, name) for name in names]
+
+
+def delete_schedule(conn: Connection, tenant: Tenant, name: str, *, actor: str = "system") -> None:
+    schedule_id = _schedule_id(conn, tenant, name)
+    conn.execute(delete(m.Schedule).where(m.Schedule.id == schedule_id))
+    audit(conn, tenant.id, actor, "delete", "schedule", schedule_id, {"name": name})
 
 
 def _queue_id(conn: Connection, tenant: Tenant, name: str) -> int:

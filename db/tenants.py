@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from cti.numbers import DialPlan
 from db import models as m
@@ -35,6 +35,13 @@ def create_tenant(
     ).inserted_primary_key[0]
     audit(conn, tenant_id, actor, "create", "tenant", tenant_id, {"code": code, "name": name})
     return Tenant(tenant_id, code, name, plan, time_zone)
+
+
+def delete_tenant(conn: Connection, code: str, *, actor: str = "system") -> None:
+    """Remove a tenant and everything it owns (the foreign keys cascade)."""
+    tenant = get_tenant(conn, code)
+    conn.execute(delete(m.Tenant).where(m.Tenant.id == tenant.id))
+    audit(conn, None, actor, "delete", "tenant", tenant.id, {"code": code})
 
 
 def get_tenant(conn: Connection, code: str) -> Tenant:

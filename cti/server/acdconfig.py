@@ -1,0 +1,61 @@
+"""A stored queue (db.records.Queue) as the ACD's QueueConfig: one translation, used by the
+running server to load and reload its engines and by `cti admin` to refuse a bad value before
+it is stored.
+
+Named columns carry the common settings; the queue's free-form `options` carry the rest:
+``penalty_steps`` ([[after_seconds, max_penalty], ...]), ``weight`` (precedence among queues
+sharing agents), ``empty_means``, ``announce_every``, ``expected_aht`` and ``autopause``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cti.acd.config import AcdError, QueueConfig
+from cti.acd.decisions import Target
+
+OPTION_KEYS = ("penalty_steps", "weight", "empty_means", "announce_every", "expected_aht",
+               "autopause")
+
+
+def queue_config(queue: Any, tenant: str) -> QueueConfig:
+    """The engine's configuration of a stored queue; AcdError names a bad value."""
+    options = dict(queue.options or {})
+    overflow: dict[str, Target] = {}
+    if queue.overflow_queue:
+        overflow = {"full": Target("queue", queue.overflow_queue),
+                    "timeout": Target("queue", queue.overflow_queue)}
+    elif queue.overflow_target:
+        overflow = {"full": Target("number", queue.overflow_target),
+                    "timeout": Target("number", queue.overflow_target)}
+    if queue.closed_target:
+        overflow["closed"] = Target("number", queue.closed_target)
+    try:
+        steps = tuple((float(after), int(penalty))
+                      for after, penalty in options.get("penalty_steps") or ())
+        return QueueConfig(
+            name=queue.name, strategy=queue.strategy, tenant=tenant,
+            skills={s.skill: s.min_level for s in queue.skills},
+            penalty_steps=steps,
+            weight=int(options.get("weight", 0)),
+            ring_timeout=float(queue.ring_timeout_seconds) or None,
+            wrapup_seconds=float(queue.wrapup_seconds),
+            max_len=queue.max_length,
+            max_wait=None if queue.max_wait_seconds is None else float(queue.max_wait_seconds),
+            join_empty=queue.join_empty, leave_when_empty=queue.leave_when_empty,
+            empty_means=options.get("empty_means", "no_logged_in"),
+            announce_position=queue.announce_position,
+            announce_every=_seconds(options.get("announce_every")),
+            expected_aht=float(options.get("expected_aht", 180.0)),
+            autopause=bool(options.get("autopause", True)),
+            sl_seconds=float(queue.service_level_seconds),
+            overflow=overflow,
+        )
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, AcdError):
+            raise
+        raise AcdError(f"queue {queue.name!r}: {exc}") from None
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
