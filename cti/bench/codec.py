@@ -23,6 +23,7 @@ from typing import Any
 
 from lxml import etree
 
+from cti.bench.machine import cpu_name
 from cti.commands.args import ArgumentParser
 from drivers.csta import codec
 from drivers.csta.codec import build
@@ -178,21 +179,10 @@ def run(argv: list[str]) -> dict[str, Any]:
         "pairs": len(pairs),
         "frames_per_round": items,
         "clock": "process CPU time",
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "lxml": ".".join(map(str, etree.LXML_VERSION)),
         "libxml2": ".".join(map(str, etree.LIBXML_VERSION)),
         "implementation": sys.implementation.name,
     }
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()

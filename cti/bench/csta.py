@@ -29,6 +29,7 @@ from typing import Any
 from twisted.internet import defer, task
 
 from cti import events as ev
+from cti.bench.machine import cpu_name
 from cti.commands.args import ArgumentParser
 from cti.errors import CLIError
 
@@ -195,7 +196,7 @@ async def _measure(reactor: Any, args: Any, sim_argv: list[str],
         "simulator_cpu_seconds": sim_seconds,
         "live_calls_at_end": len(model.calls),
         "model_ignored_events": ignored,
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
@@ -229,14 +230,3 @@ def _child_cpu_seconds(child: tuple[subprocess.Popen[bytes], int] | None) -> flo
         return None
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
