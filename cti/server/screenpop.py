@@ -80,7 +80,7 @@ class ScreenPops:
         caller = subject.ani or subject.calling
         try:
             tenant = yield self.services.tenant(tenant_code)
-            pop = yield self.services.db.run(db_customers.screen_pop, tenant, caller)
+            pop = yield self.services.db.lookup(db_customers.screen_pop, tenant, caller)
         except Exception as exc:
             log.warn("screen-pop lookup for call {call} failed: {error}", call=call.call_id,
                      error=exc)
