@@ -123,6 +123,8 @@ _CALL_STARTS = frozenset({SERVICE_INITIATED, ORIGINATED})
 # (monitoring started mid-call), so it joins, connected; otherwise it only leaves initiated.
 _CALLER_ON_CALL = frozenset({DELIVERED, ESTABLISHED, QUEUED, FAILED, NETWORK_REACHED})
 _CALLING_KEEP = _LIVE_STATES - {INITIATED}
+# States a transfer or conference without party states leaves as they were: not yet answered.
+_NOT_ANSWERED = frozenset({ALERTING, QUEUED_STATE})
 
 _AGENT_EVENTS = {
     AGENT_LOGGED_ON: LOGGED_ON,
@@ -462,7 +464,7 @@ class Model:
             self.aliases.pop(result_id, None)
             result = self._new_call(result_id, event)
         elif not merging and gone and all(self.aliases.get(o) == result_id for o in gone):
-            return result  # the same event again, from another monitor
+            return self._merge_again(result, event)
         for call in sorted(merging, key=_started):
             self._absorb(result, call)
         for old_id in gone:
@@ -477,9 +479,14 @@ class Model:
             listed.add(device)
             if party.state == NULL:
                 self._drop(result, device, event.time, event.event)
+            elif party.state in _LIVE_STATES:
+                self._set_state(result, device, party.state, event)
             else:
-                state = party.state if party.state in _LIVE_STATES else CONNECTED
-                self._set_state(result, device, state, event, inferred=True)
+                # No state given (ECMA lists none): whoever had answered in the old calls is
+                # connected now; a device still ringing or queued there still is.
+                conn = result.connections.get(device)
+                if conn is None or conn.state not in _NOT_ANSWERED:
+                    self._set_state(result, device, CONNECTED, event, inferred=True)
         leaving = event.device if event.event == TRANSFERRED else None
         if leaving is not None and leaving not in listed:
             self._drop(result, leaving, event.time, event.event)
@@ -490,6 +497,23 @@ class Model:
             self._end(result, event.time, event.cause)
         elif event.device is not None:
             self._check_observed(result, event.device, event.time)
+        return result
+
+    def _merge_again(self, result: Call, event: Event) -> Call:
+        """Another monitor's copy of a merge already made: only the states it reports count.
+
+        ECMA-269 lists a transfer's or conference's parties without states; a party's state is
+        known only from its own monitor's copy (the driver puts that monitor's
+        localConnectionInfo on its party), so a copy with states may correct what the first
+        copy left (a target still ringing).
+        """
+        changed = False
+        for party in event.parties:
+            if party.device is not None and party.state in _LIVE_STATES:
+                if self._set_state(result, party.device, party.state, event):
+                    changed = True
+        if changed:
+            self._notify(CALL_UPDATED, result)
         return result
 
     def _absorb(self, result: Call, old: Call) -> None:
@@ -549,10 +573,12 @@ class Model:
             changed = call.stale
             call.stale = False
             call.last_event = event.time
+            # A trunk's snapshot names the outside party using it, as its events do.
+            on_call = party.device or device
             state = party.state if party.state in _LIVE_STATES else None
-            if state is None and device not in call.connections:
+            if state is None and on_call not in call.connections:
                 state = CONNECTED
-            if state is not None and self._set_state(call, device, state, event):
+            if state is not None and self._set_state(call, on_call, state, event):
                 changed = True
             listed.add(call.call_id)
             if created:

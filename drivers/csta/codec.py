@@ -556,6 +556,31 @@ def _party(call_id: str, raw: str | None) -> Party:
     return party
 
 
+def attribute_local_state(event: Event) -> None:
+    """Keep localConnectionInfo only where it says something about the event's parties.
+
+    ECMA-323's localConnectionInfo is the state of the MONITORED device's connection, sent on
+    every event of its monitor, including events about another device (a NetworkReached or
+    Delivered for the far end carries the caller's own "connected"). Event.state is the state
+    of `device`, so it keeps the value only when `device` is the monitored device; on a
+    transfer or conference, whose parties ECMA lists without states, it becomes the state of
+    the monitored device's own party instead. Called once `monitor` is known (the driver maps
+    the cross-ref); with no monitor the state cannot be attributed and is dropped.
+    """
+    state = event.state
+    if state is None:
+        return
+    monitor = event.monitor
+    if event.device != monitor or monitor is None:
+        event.state = None
+    if monitor is not None and event.parties and event.event in (ev.TRANSFERRED, ev.CONFERENCED):
+        event.parties = tuple(
+            Party(p.call_id, p.device, state, p.raw_device)
+            if p.device == monitor and p.state is None else p
+            for p in event.parties
+        )
+
+
 def decode_event_bytes(body: bytes, now: float) -> Event:
     """Parse and decode in one step (the benchmark's unit and a convenience for tests)."""
     root = parse(body)

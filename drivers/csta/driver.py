@@ -288,6 +288,7 @@ class CstaDriver(CstaServices):
             self._routes.pop(event.cross_ref or "", None)
         elif event.cross_ref is not None:
             event.monitor = self._device_by_xref.get(event.cross_ref)
+        codec.attribute_local_state(event)
         self._emit(event)
 
     def csta_route_request(self, root: etree._Element, invoke_id: str) -> None:

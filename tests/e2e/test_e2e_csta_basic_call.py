@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import pytest_twisted
 
 from cti import events as ev
@@ -63,9 +62,6 @@ def test_make_call_through_the_driver_reaches_the_outside_and_ends_when_the_agen
     assert record.called == EXTERNAL
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "driver/model: network_reached carries the monitored device's localConnectionInfo as the "
-    "far end's state (connected), and the later delivered cannot set it back to alerting"))
 @pytest_twisted.inlineCallbacks
 def test_an_outgoing_call_shows_the_far_end_alerting_until_it_answers(make_rig):
     rig = yield make_rig()

@@ -131,9 +131,6 @@ def test_single_step_transfer_rings_the_target_under_a_new_id_with_the_data(make
     assert rig.model.history.find(call_id).data == {"order": "B-2"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "model: a transferred event's parties carry no state, so the model sets them connected; "
-    "the target's own monitor says alerting (localConnectionInfo), which the merge ignores"))
 @pytest_twisted.inlineCallbacks
 def test_transfer_before_the_target_answers_leaves_the_target_ringing(make_rig):
     rig = yield make_rig()

@@ -11,7 +11,6 @@ connection.
 
 from __future__ import annotations
 
-import pytest
 import pytest_twisted
 
 from cti import events as ev
@@ -96,10 +95,6 @@ def test_an_expired_session_is_replaced_and_every_device_monitored_again(make_ri
     assert rig.model.calls == {}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "model: SnapshotDevice of a trunk lists the outside caller's connection (party device "
-    "+4930...), but Model._on_snapshot files every listed connection under the snapshotted "
-    "device, so after a resync the call has an extra party 8001"))
 @pytest_twisted.inlineCallbacks
 def test_a_monitored_trunk_adds_no_party_of_its_own_on_resync(make_rig):
     rig = yield make_rig("ecma354", monitored=(*EXTENSIONS, TRUNK))

@@ -135,3 +135,15 @@ def test_call_snapshot_with_no_parties_ends_the_call(model, switch):
     switch.send(SNAPSHOT_CALL, "7", None, link="pbx1", parties=())
     assert "7" not in model.calls
     assert model.history.find("7") is not None
+
+
+def test_a_trunk_snapshot_files_the_connection_under_the_outside_party_it_names(model, switch):
+    """A trunk's SnapshotDevice names the outside caller using it, as the trunk's events do:
+    the trunk itself is never a party of the call."""
+    switch.send(DELIVERED, "7", "1001", calling="+4930123456", called="1001")
+    switch.send(LINK_DOWN)
+    switch.send(SNAPSHOT_DEVICE, None, "8001", parties=(Party("7", "+4930123456", CONNECTED),))
+    call = model.calls["7"]
+    assert parties(call) == {"+4930123456": CONNECTED, "1001": ALERTING}
+    assert "8001" not in call.parties
+    assert model.device("8001").monitored

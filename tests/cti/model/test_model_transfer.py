@@ -220,15 +220,51 @@ def test_a_chain_of_transfers_keeps_every_old_id(model, switch):
 
 
 def test_single_step_transfer_as_the_csta_codec_reports_it(model, switch):
-    """ECMA gives no states in a transfer's connection list; the codec says connected."""
+    """ECMA gives no states in a transfer's connection list, so the codec gives None: the
+    model guesses connected until the device's own events say otherwise."""
     switch.send(DELIVERED, "A", "1001", calling="5551234", called="800")
     switch.send(ESTABLISHED, "A", "1001", calling="5551234", called="800")
     call = switch.send(
         TRANSFERRED, "E", "1001", old_call_ids=("A",),
-        parties=(Party("E", "5551234", CONNECTED), Party("E", "1002", CONNECTED)),
+        parties=(Party("E", "5551234", None), Party("E", "1002", None)),
     )
     switch.send(DELIVERED, "E", "1002", calling="5551234", called="1002")
     assert parties(call) == {"5551234": CONNECTED, "1002": ALERTING}
     switch.send(ESTABLISHED, "E", "1002", calling="5551234", called="1002")
     switch.send(DELIVERED, "E", "1002", calling="5551234", called="1002")
+    assert parties(call) == {"5551234": CONNECTED, "1002": CONNECTED}
+
+
+def consultation_still_ringing(switch):
+    """As customer_call_with_consultation, but 1002 has not answered the consultation yet."""
+    switch.send(DELIVERED, "A", "1001", calling="5551234", called="1001")
+    switch.send(ESTABLISHED, "A", "1001", calling="5551234", called="1001")
+    switch.send(HELD, "A", "1001")
+    switch.send(SERVICE_INITIATED, "B", "1001")
+    switch.send(ORIGINATED, "B", "1001", calling="1001", called="1002")
+    switch.send(DELIVERED, "B", "1002", calling="1001", called="1002")
+
+
+def test_transfer_before_the_target_answers_leaves_the_target_ringing(model, switch):
+    """ECMA lists a transfer's parties without states: those not yet answered stay so."""
+    consultation_still_ringing(switch)
+    call = switch.send(
+        TRANSFERRED, "C", "1001", old_call_ids=("A", "B"), on=("1001", "1002"),
+        parties=(Party("C", "5551234", None), Party("C", "1002", None)),
+    )
+    assert parties(call) == {"5551234": CONNECTED, "1002": ALERTING}
+
+
+def test_the_targets_own_copy_of_a_transfer_corrects_a_guessed_state(model, switch):
+    """The transfer's first copy guessed 1002 connected (the model never saw it ring); the
+    target's own copy carries its state (the driver's localConnectionInfo on its party)."""
+    switch.send(DELIVERED, "A", "1001", calling="5551234", called="1001")
+    switch.send(ESTABLISHED, "A", "1001", calling="5551234", called="1001")
+    call = switch.send(TRANSFERRED, "C", "1001", old_call_ids=("A", "B"), on=("1001",),
+                       parties=(Party("C", "5551234", None), Party("C", "1002", None)))
+    assert parties(call) == {"5551234": CONNECTED, "1002": CONNECTED}
+    switch.send(TRANSFERRED, "C", "1001", old_call_ids=("A", "B"), on=("1002",),
+                parties=(Party("C", "5551234", None), Party("C", "1002", ALERTING)))
+    assert parties(call) == {"5551234": CONNECTED, "1002": ALERTING}
+    switch.send(ESTABLISHED, "C", "1002", calling="5551234", called="1002")
     assert parties(call) == {"5551234": CONNECTED, "1002": CONNECTED}

@@ -526,3 +526,50 @@ def test_the_same_transfer_on_every_monitor_decodes_alike():
     ])
     first, second = decode(body), decode(body)
     assert first.parties == second.parties == (ev.Party("3", "200", None, "200"),)
+
+
+# -- localConnectionInfo: the monitored device's own state --------------------------------------
+
+def on_monitor(body: bytes, monitor: str) -> ev.Event:
+    """Decode as the driver does once it has mapped the cross-ref to the monitored device."""
+    event = decode(body)
+    event.monitor = monitor
+    codec.attribute_local_state(event)
+    return event
+
+
+def test_a_far_end_event_does_not_take_the_monitored_callers_state():
+    body = build("NetworkReachedEvent", [
+        ("monitorCrossRefID", "7"), conn("outboundConnection", "12", "+4989765432"),
+        dev("callingDevice", "1002"), dev("calledDevice", "+4989765432"),
+        ("localConnectionInfo", "connected"),
+    ])
+    event = on_monitor(body, "1002")
+    assert (event.device, event.state) == ("+4989765432", None)
+
+
+def test_an_event_about_the_monitored_device_keeps_its_state():
+    body = build("DeliveredEvent", [
+        ("monitorCrossRefID", "7"), conn("connection", "12", "1002"), dev("alertingDevice", "1002"),
+        ("localConnectionInfo", "alerting"),
+    ])
+    assert on_monitor(body, "1002").state == ev.ALERTING
+    assert on_monitor(body, "1001").state is None
+
+
+def test_a_transfer_gives_the_monitored_party_its_state_and_no_other():
+    body = build("TransferedEvent", [
+        ("monitorCrossRefID", "9"), conn("primaryOldCall", "1", "1001"),
+        conn("secondaryOldCall", "2", "1001"), dev("transferringDevice", "1001"),
+        ("transferredConnections", [
+            ("connectionListItem", [conn("newConnection", "3", "+4930123")]),
+            ("connectionListItem", [conn("newConnection", "3", "1002")]),
+        ]),
+        ("localConnectionInfo", "alerting"),
+    ])
+    assert [p.state for p in decode(body).parties] == [None, None], "ECMA lists no states"
+    event = on_monitor(body, "1002")
+    assert [(p.device, p.state) for p in event.parties] == [("+4930123", None),
+                                                            ("1002", ev.ALERTING)]
+    assert event.state is None, "the transferring device is not the monitored one"
+    assert [p.state for p in on_monitor(body, "1001").parties] == [None, None]
