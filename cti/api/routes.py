@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cti.api import handlers as h
 from cti.api import schemas as s
+from cti.api.adminroutes import ADMIN_ROUTES
 from cti.api.auth import ADMINISTRATOR, AGENT, SUPERVISOR
 from cti.api.routing import Route, RouteTable
 
@@ -99,6 +100,7 @@ ROUTES = RouteTable(
         Route("PATCH", "/tickets/{ticket_id}", h.update_ticket, AGENT,
               "change a ticket's status or body", request=s.TICKET_PATCH, response=s.TICKET,
               tag="tickets"),
+        *ADMIN_ROUTES,
     ]
 )
 

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from cti import events as ev
-from cti.acd.config import AcdError, QueueConfig
+from cti.acd.config import AcdError, MemberConfig, QueueConfig
 from cti.acd.decisions import (
     AgentState,
     Exit,
@@ -28,9 +28,12 @@ from cti.acd.decisions import (
     StopRinging,
 )
 from cti.acd.engine import Engine
+from cti.server.acdconfig import queue_config
 from db import agents as db_agents
+from db import audit as db_audit
 from db import calls as db_calls
 from db import queues as db_queues
+from db import tenants as db_tenants
 
 log = Logger(namespace="cti.server.acd")
 
@@ -50,6 +53,25 @@ class TenantAcd:
         """call ID -> agent ID, for calls the ACD did not deliver (the agent is busy on them)."""
         self.queue_ids: dict[str, int] = {}
         self.agent_ids: dict[str, int] = {}
+        self.routes: dict[str, tuple[str, str]] = {}
+        """call ID -> (link, routing cross-ref) of the open RouteRequest it waits on."""
+        self.pilots: dict[str, str] = {}
+        """call ID -> the pilot (route device) a routed call came in on, to go back to."""
+        self.audit_seen = 0
+        """The newest audit entry of the tenant the engine reflects."""
+        self.lock = defer.DeferredLock()
+        """Serialises reloads: each one reads the database, then applies the difference."""
+
+
+class Snapshot:
+    """What db/ says the tenant's ACD is: agents, queues and numbers, read in one transaction."""
+
+    def __init__(self, agents: list[Any], queues: list[Any], numbers: list[Any],
+                 audit_seen: int) -> None:
+        self.agents = agents
+        self.queues = queues
+        self.numbers = numbers
+        self.audit_seen = audit_seen
 
 
 class AcdRunner:
@@ -65,6 +87,7 @@ class AcdRunner:
         self.tenants: dict[str, TenantAcd] = {}
         self._loading: dict[str, defer.Deferred[TenantAcd]] = {}
         self._wakeups: dict[str, Any] = {}
+        self._poller: task.LoopingCall | None = None
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -75,7 +98,8 @@ class AcdRunner:
             return defer.succeed(self.tenants[code])
         loading = self._loading.get(code)
         if loading is None:
-            loading = self._loading[code] = self.db.run(self._load, tenant_record)
+            loading = self._loading[code] = self.db.run(_read, tenant_record)
+            loading.addCallback(lambda snapshot: self._build(tenant_record, snapshot))
 
             def loaded(acd: TenantAcd) -> TenantAcd:
                 self.tenants[code] = acd
@@ -99,31 +123,115 @@ class AcdRunner:
         loading.addBoth(relay)
         return result
 
-    def _load(self, conn: Any, tenant_record: Any) -> TenantAcd:
+    def _build(self, tenant_record: Any, snapshot: Snapshot) -> TenantAcd:
         acd = TenantAcd(tenant_record.code, tenant_record)
-        engine = acd.engine
-        now = self.reactor.seconds()
-        for agent in db_agents.list_agents(conn, tenant_record):
-            engine.add_agent(agent.number, now, agent.extension, agent.skill_levels())
-            acd.agent_ids[agent.number] = agent.id
-        for queue in db_queues.list_queues(conn, tenant_record):
-            acd.queue_ids[queue.name] = queue.id
-            engine.add_queue(QueueConfig(
-                name=queue.name, strategy=queue.strategy, tenant=tenant_record.code,
-                skills={s.skill: s.min_level for s in queue.skills},
-                ring_timeout=float(queue.ring_timeout_seconds) or None,
-                wrapup_seconds=float(queue.wrapup_seconds),
-                max_len=queue.max_length, max_wait=queue.max_wait_seconds,
-                join_empty=queue.join_empty, leave_when_empty=queue.leave_when_empty,
-                sl_seconds=float(queue.service_level_seconds),
-            ), now)
-            for member in queue.members:
-                engine.add_member(queue.name, member.agent_number, now, member.penalty,
-                                  float(member.weight), member.position or None)
-        for route in db_queues.list_numbers(conn, tenant_record):
-            if route.queue:
-                engine.map_dnis(route.number, route.queue)
+        self._apply(acd, snapshot)
         return acd
+
+    # -- live administration ------------------------------------------------------------------
+
+    def reload(self, code: str) -> defer.Deferred[None]:
+        """Bring the running engine of tenant `code` in line with db/ (a no-op for a tenant
+        not loaded yet: it will load the current state on first use). Waiting callers keep
+        their place; the next decision follows the new configuration."""
+        acd = self.tenants.get(code)
+        if acd is None:
+            return defer.succeed(None)
+
+        def locked() -> Any:
+            d = self.db.run(_read, acd.record)
+            d.addCallback(lambda snapshot: self._apply(acd, snapshot))
+            return d
+
+        return acd.lock.run(locked)
+
+    def start_polling(self, interval: float) -> None:
+        """Watch the audit log every `interval` seconds: a change written by `cti admin` (or any
+        other process) to a loaded tenant reloads that tenant's engine."""
+        if interval <= 0 or self._poller is not None:
+            return
+        self._poller = task.LoopingCall(self._poll)
+        self._poller.clock = self.reactor
+        self._poller.start(interval, now=False).addErrback(
+            lambda f: log.failure("audit poll stopped", f))
+
+    def _poll(self) -> Any:
+        loaded = {acd.record.id: acd for acd in self.tenants.values()}
+        if not loaded:
+            return None
+        d = self.db.run(db_audit.latest_id, sorted(loaded))
+
+        def compare(newest: dict[int, int]) -> Any:
+            changed = [acd.tenant for tenant_id, acd in loaded.items()
+                       if newest.get(tenant_id, 0) > acd.audit_seen]
+            return defer.gatherResults([self.reload(code) for code in changed])
+
+        d.addCallback(compare)
+        d.addErrback(lambda f: log.warn("audit poll failed: {error}", error=f.getErrorMessage()))
+        return d
+
+    def _apply(self, acd: TenantAcd, snapshot: Snapshot) -> None:
+        """Add, change and remove agents, queues, members and numbers so the engine matches
+        the snapshot; each change goes through the engine's admin inputs and its decisions
+        are carried out like any other."""
+        engine = acd.engine
+        code = acd.tenant
+        acd.audit_seen = max(acd.audit_seen, snapshot.audit_seen)
+        stored_agents = {a.number: a for a in snapshot.agents}
+        for number, agent in stored_agents.items():
+            skills = agent.skill_levels()
+            acd.agent_ids[number] = agent.id
+            current = engine.agents.get(number)
+            if current is None:
+                self._run(acd, lambda e, now, a=agent, k=skills: e.add_agent(
+                    a.number, now, a.extension, k))
+            elif dict(current.skills) != skills:
+                self._run(acd, lambda e, now, n=number, k=skills: e.update_agent(
+                    n, now, skills=k))
+            elif current.status == "logged_out" and current.extension != agent.extension:
+                self._run(acd, lambda e, now, a=agent: e.update_agent(
+                    a.number, now, extension=a.extension))
+        wanted = {}
+        for queue in snapshot.queues:
+            try:
+                wanted[queue.name] = queue_config(queue, code)
+            except AcdError as exc:
+                log.warn("ACD of {tenant}: queue {queue} not applied: {error}", tenant=code,
+                         queue=queue.name, error=exc)
+            acd.queue_ids[queue.name] = queue.id
+        for name, config in wanted.items():
+            state = engine.queues.get(name)
+            if state is None:
+                self._run(acd, lambda e, now, c=config: e.add_queue(c, now))
+            elif state.config != config:
+                changes = {f: getattr(config, f) for f in _CONFIG_FIELDS
+                           if getattr(config, f) != getattr(state.config, f)}
+                self._run(acd, lambda e, now, n=name, c=changes: e.update_queue(n, now, **c))
+        for queue in snapshot.queues:
+            state = engine.queues.get(queue.name)
+            if state is None:
+                continue
+            members = {m.agent_number: MemberConfig(m.penalty, float(m.weight), m.position or None)
+                       for m in queue.members if m.agent_number in engine.agents}
+            for number, member in members.items():
+                if state.explicit.get(number) != member:
+                    self._run(acd, lambda e, now, q=queue.name, n=number, c=member: e.add_member(
+                        q, n, now, c.penalty, c.weight, c.position))
+            for number in [n for n in state.explicit if n not in members]:
+                self._run(acd, lambda e, now, q=queue.name, n=number: e.remove_member(q, n, now))
+        numbers = {r.number: r.queue for r in snapshot.numbers
+                   if r.queue and r.queue in engine.queues}
+        for number, queue_name in numbers.items():
+            if engine.dnis.get(number) != queue_name:
+                engine.map_dnis(number, queue_name)
+        for number in [n for n in engine.dnis if n not in numbers]:
+            engine.unmap_dnis(number)
+        for name in [n for n in engine.queues if n not in wanted]:
+            acd.queue_ids.pop(name, None)
+            self._run(acd, lambda e, now, n=name: e.remove_queue(n, now))
+        for number in [n for n in engine.agents if n not in stored_agents]:
+            acd.agent_ids.pop(number, None)
+            self._run(acd, lambda e, now, n=number: e.remove_agent(n, now))
 
     # -- inputs from the API ------------------------------------------------------------------
 
@@ -161,11 +269,15 @@ class AcdRunner:
     # -- inputs from the switch ---------------------------------------------------------------
 
     def on_event(self, tenant: str, event: ev.Event) -> None:
+        if event.event in (ev.ROUTE_REQUEST, ev.ROUTE_END):
+            self._on_route_event(tenant, event)
+            return
         acd = self.tenants.get(tenant)
         if acd is None or not event.call_id:
             return
         call_id = event.call_id
-        if event.event == ev.QUEUED and event.device in acd.engine.dnis:
+        if event.event == ev.QUEUED and event.device in acd.engine.dnis \
+                and event.device not in self.links.route_devices_of(tenant):
             if call_id not in acd.engine.calls:
                 call = self.calls.live(call_id)
                 calling = (call.ani or call.calling) if call is not None else event.calling
@@ -177,10 +289,65 @@ class AcdRunner:
             if event.device == extension:
                 del acd.offered[call_id]
                 acd.queue_devices.pop(call_id, None)
+                acd.pilots.pop(call_id, None)
                 self._run(acd, lambda e, now: e.agent_answered(call_id, agent_id, now))
         else:
             self._acd_call(acd, event)
             self._direct_call(acd, event)
+
+    # -- routing on pilots (CSTA routing services) ---------------------------------------------
+
+    def _on_route_event(self, tenant: str, event: ev.Event) -> None:
+        acd = self.tenants.get(tenant)
+        if acd is None:
+            if event.event == ev.ROUTE_REQUEST:
+                d = self.db.run(db_tenants.get_tenant, tenant)
+                d.addCallback(self.tenant)
+                d.addCallback(lambda loaded: self._route_event(loaded, event))
+                d.addErrback(lambda f: self._refuse_route(event, f.getErrorMessage()))
+            return
+        self._route_event(acd, event)
+
+    def _route_event(self, acd: TenantAcd, event: ev.Event) -> None:
+        """A RouteRequest makes the call a caller of the pilot's queue (or, for a call coming
+        back after ring-no-answer, reopens its route); a RouteEnd from the switch on a route
+        still open means the caller is gone (or the switch gave up waiting)."""
+        xref = event.cross_ref or ""
+        if event.event == ev.ROUTE_END:
+            for call_id, (link, open_xref) in list(acd.routes.items()):
+                if open_xref == xref and link == event.link:
+                    del acd.routes[call_id]
+                    acd.pilots.pop(call_id, None)
+                    self._run(acd, lambda e, now, c=call_id: e.caller_abandoned(c, now))
+            return
+        call_id, pilot = event.call_id, event.device
+        if not call_id or not pilot:
+            self._refuse_route(event, "RouteRequest without a call or a pilot")
+            return
+        acd.routes[call_id] = (event.link or "", xref)
+        acd.pilots[call_id] = pilot
+        if call_id not in acd.engine.calls:
+            call = self.calls.live(call_id)
+            calling = (call.ani or call.calling) if call is not None else event.calling
+            self._run(acd, lambda e, now: e.caller_arrived(call_id, now, dnis=pilot,
+                                                            calling=calling))
+
+    def _refuse_route(self, event: ev.Event, why: str) -> None:
+        log.warn("ACD: route request {xref} at {pilot} handed back: {why}",
+                 xref=event.cross_ref, pilot=event.device, why=why)
+        link = self.links.links.get(event.link or "")
+        if link is not None and event.cross_ref:
+            link.driver.route_end(event.cross_ref).addErrback(lambda f: None)
+
+    def _route_driver(self, acd: TenantAcd, call_id: str) -> tuple[Any, str] | None:
+        """(driver, cross-ref) of the call's open route request, closing it here."""
+        opened = acd.routes.pop(call_id, None)
+        if opened is None:
+            return None
+        link = self.links.links.get(opened[0])
+        if link is None:
+            return None
+        return link.driver, opened[1]
 
     def _acd_call(self, acd: TenantAcd, event: ev.Event) -> None:
         """Hold, transfer and the end of calls the ACD delivered (or still has queued)."""
@@ -199,6 +366,8 @@ class AcdRunner:
                 by = "caller" if event.device not in self._agent_devices(acd) else "agent"
                 acd.offered.pop(call_id, None)
                 acd.queue_devices.pop(call_id, None)
+                acd.pilots.pop(call_id, None)
+                acd.routes.pop(call_id, None)
                 self._run(acd, lambda e, now: e.call_ended(call_id, now, by=by))
 
     def _direct_call(self, acd: TenantAcd, event: ev.Event) -> None:
@@ -232,8 +401,8 @@ class AcdRunner:
         agent = getattr(caller, "agent", None)
         if agent is not None and agent.extension == event.device:
             return True
-        return event.device not in self._agent_devices(acd) and event.device != \
-            acd.queue_devices.get(call_id)
+        return event.device not in self._agent_devices(acd) and event.device not in (
+            acd.queue_devices.get(call_id), acd.pilots.get(call_id))
 
     # -- decisions ----------------------------------------------------------------------------
 
@@ -257,6 +426,9 @@ class AcdRunner:
                 delay, self._run, acd, lambda e, now: e.tick(now))
 
     def stop(self) -> None:
+        if self._poller is not None and self._poller.running:
+            self._poller.stop()
+        self._poller = None
         for pending in self._wakeups.values():
             if pending.active():
                 pending.cancel()
@@ -264,6 +436,7 @@ class AcdRunner:
 
     def _execute(self, acd: TenantAcd, decisions: list[Any]) -> None:
         changed_queues: set[str] = set()
+        self._taken_back: dict[str, str] = {}
         for decision in decisions:
             if isinstance(decision, AgentState):
                 self.on_agent_state(acd.tenant, decision)
@@ -278,7 +451,10 @@ class AcdRunner:
             elif isinstance(decision, StopRinging):
                 self._stop_ringing(acd, decision)
             elif isinstance(decision, Overflow):
-                if decision.target.kind == "number":
+                if decision.target.kind == "number" and decision.call_id in acd.pilots:
+                    acd.pilots.pop(decision.call_id)
+                    self._select(acd, decision.call_id, decision.target.value)
+                elif decision.target.kind == "number":
                     self._deflect(acd, decision.call_id, decision.target.value)
                 changed_queues.add(decision.queue)
             elif isinstance(decision, Exit):
@@ -289,6 +465,9 @@ class AcdRunner:
                 self._record(acd, decision)
                 if decision.queue:
                     changed_queues.add(decision.queue)
+        for call_id, extension in self._taken_back.items():
+            self._send(acd, call_id, extension, acd.pilots[call_id], "taking back")
+        self._taken_back = {}
         for queue in changed_queues:
             self.on_queue_change(acd.tenant, queue)
 
@@ -296,7 +475,39 @@ class AcdRunner:
         if not extension:
             return
         acd.offered[call_id] = (agent_id, extension)
-        self._deflect(acd, call_id, extension)
+        if call_id in acd.pilots:
+            self._select(acd, call_id, extension)
+        else:
+            self._deflect(acd, call_id, extension)
+
+    def _select(self, acd: TenantAcd, call_id: str, destination: str) -> None:
+        """Send a routed call on: RouteSelect while it waits at its pilot, else deflect it
+        from the phone that rang without answer (straight to the next agent, or back to the
+        pilot, which asks again)."""
+        route = self._route_driver(acd, call_id)
+        if route is not None:
+            driver, xref = route
+            driver.route_select(xref, destination).addErrback(
+                lambda f: log.warn("ACD: RouteSelect {call} -> {dst} failed: {error}",
+                                   call=call_id, dst=destination, error=f.getErrorMessage()))
+            return
+        previous = self._taken_back.pop(call_id, None)
+        if previous is not None:
+            self._send(acd, call_id, previous, destination, "moving")
+        else:
+            log.warn("ACD: routed call {call} is neither at its pilot nor ringing", call=call_id)
+
+    def _send(self, acd: TenantAcd, call_id: str, source: str, destination: str,
+              what: str) -> None:
+        try:
+            driver = self.links.driver_for(acd.tenant, source)
+        except Exception as exc:
+            log.warn("ACD: cannot reach the switch of {device}: {error}", device=source, error=exc)
+            return
+        driver.deflect_call(call_id, source, destination).addErrback(
+            lambda f: log.warn("ACD: {what} call {call} {src}->{dst} failed: {error}", what=what,
+                               call=call_id, src=source, dst=destination,
+                               error=f.getErrorMessage()))
 
     def _deflect(self, acd: TenantAcd, call_id: str, destination: str) -> None:
         source = acd.queue_devices.get(call_id)
@@ -320,6 +531,9 @@ class AcdRunner:
         ringing = acd.offered.pop(decision.call_id, None)
         if ringing is None or decision.reason == "answered_elsewhere":
             return
+        if decision.call_id in acd.pilots:
+            self._taken_back[decision.call_id] = ringing[1]
+            return
         queue_device = acd.queue_devices.get(decision.call_id)
         if queue_device is None:
             return
@@ -334,6 +548,14 @@ class AcdRunner:
                                         error=f.getErrorMessage()))
 
     def _clear(self, acd: TenantAcd, decision: Exit) -> None:
+        acd.pilots.pop(decision.call_id, None)
+        route = self._route_driver(acd, decision.call_id)
+        if route is not None:
+            driver, xref = route
+            log.info("ACD: caller {call} leaves queue {queue} ({reason}): route ended",
+                     call=decision.call_id, queue=decision.queue, reason=decision.reason)
+            driver.route_end(xref).addErrback(lambda f: None)
+            return
         device = acd.queue_devices.pop(decision.call_id, None)
         if device is None:
             return
@@ -374,3 +596,15 @@ _QUEUE_EVENTS = {
     "REJECT": "ring-no-answer",
 }
 """The engine's queue_log names -> db/'s queue event names (ADMIN and ACW are not stored)."""
+
+
+_CONFIG_FIELDS = tuple(f for f in QueueConfig.__dataclass_fields__ if f != "name")
+
+
+def _read(conn: Any, tenant_record: Any) -> Snapshot:
+    """The tenant's ACD as stored, and the newest audit entry it includes (read first, so a
+    change committed meanwhile is seen again by the next poll rather than missed)."""
+    seen = db_audit.latest_id(conn, [tenant_record.id]).get(tenant_record.id, 0)
+    return Snapshot(db_agents.list_agents(conn, tenant_record),
+                    db_queues.list_queues(conn, tenant_record),
+                    db_queues.list_numbers(conn, tenant_record), seen)

@@ -103,6 +103,7 @@ class Server:
                                  self.config.private_key)
         self.address = bound_address(self.port)
         self.hub.start()
+        self.services.acd.start_polling(self.config.acd_reload_seconds)
         for link in self.links.links.values():
             link.start()
         log.info("api listening on {host}:{port}", host=self.address[0], port=self.address[1])

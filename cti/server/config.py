@@ -29,6 +29,8 @@ class LinkConfig:
     timezone: str = "UTC"
     tenant: str = DEFAULT_TENANT
     retry_seconds: float = 5.0
+    route_devices: tuple[str, ...] = ()
+    """Pilot numbers the server routes through CSTA routing services (RouteRequest)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Anything else in the [[links]] table, passed to the driver factory as keyword options."""
 
@@ -66,10 +68,13 @@ class ServerConfig:
         ("complaint", "Complaint"), ("wrong_number", "Wrong number"),
     )
     speed_dials: tuple[tuple[str, str], ...] = ()
+    acd_reload_seconds: float = 2.0
+    """How often the server looks in the audit log for administration changes (0: never)."""
     base_dir: str = "."
 
 
-_SECTIONS = {"database", "api", "links", "logging", "sessions", "tenants", "codes", "directory"}
+_SECTIONS = {"database", "api", "links", "logging", "sessions", "tenants", "codes", "directory",
+             "acd"}
 
 
 def load(path: str) -> ServerConfig:
@@ -99,6 +104,10 @@ def parse(raw: dict[str, Any], base_dir: str = ".") -> ServerConfig:
     tenants = _table(raw, "tenants", {"default"})
     codes = _table(raw, "codes", {"reasons", "dispositions"})
     directory = _table(raw, "directory", {"speed_dials"})
+    acd = _table(raw, "acd", {"reload_seconds"})
+    reload_seconds = float(_get(acd, "acd", "reload_seconds", (int, float), 2.0))
+    if reload_seconds < 0:
+        raise CLIError("[acd] reload_seconds must be >= 0 (0: do not poll)")
 
     host, port = _listen(_get(api, "api", "listen", str, DEFAULT_LISTEN))
     level = _get(logging, "logging", "level", str, "info").lower()
@@ -142,6 +151,7 @@ def parse(raw: dict[str, Any], base_dir: str = ".") -> ServerConfig:
         reasons=_codes(codes, "reasons", defaults.reasons),
         dispositions=_codes(codes, "dispositions", defaults.dispositions),
         speed_dials=_codes(directory, "speed_dials", (), section="directory"),
+        acd_reload_seconds=reload_seconds,
         base_dir=base_dir,
     )
 
@@ -209,7 +219,14 @@ def _link(item: Any, index: int, default_tenant: str) -> LinkConfig:
     retry = item.get("retry_seconds", 5.0)
     if not isinstance(retry, (int, float)) or retry <= 0:
         raise CLIError(f"{where}: retry_seconds must be a positive number")
-    pinned = {"name", "url", "devices", "timezone", "tenant", "retry_seconds"}
+    route_spec = item.get("route_devices", "")
+    if not isinstance(route_spec, str):
+        raise CLIError(f"{where}: route_devices must be a string such as \"5000,5001\"")
+    try:
+        route_devices = tuple(parse_device_list(route_spec)) if route_spec.strip() else ()
+    except ValueError as exc:
+        raise CLIError(f"{where}: route_devices: {exc}") from None
+    pinned = {"name", "url", "devices", "timezone", "tenant", "retry_seconds", "route_devices"}
     return LinkConfig(
         name=str(name),
         url=url,
@@ -217,6 +234,7 @@ def _link(item: Any, index: int, default_tenant: str) -> LinkConfig:
         timezone=timezone,
         tenant=str(item.get("tenant", default_tenant)),
         retry_seconds=float(retry),
+        route_devices=route_devices,
         options={k: v for k, v in item.items() if k not in pinned},
     )
 

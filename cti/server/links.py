@@ -57,9 +57,12 @@ def create_driver(config: LinkConfig, reactor: Any) -> Driver:
         factory = driver_factory(config.scheme)
     except CLIError as exc:
         raise CLIError(f"link {config.name}: {exc}") from None
+    options = dict(config.options)
+    if config.route_devices:
+        options["route_devices"] = config.route_devices
     try:
         return factory(config.url, name=config.name, devices=config.devices, reactor=reactor,
-                       **config.options)
+                       **options)
     except TypeError as exc:
         raise CLIError(f"link {config.name}: bad option: {exc}") from None
     except ValueError as exc:

@@ -31,6 +31,11 @@ class LinkSet:
         return [device for link in self.links.values() if link.config.tenant == tenant
                 for device in link.config.devices]
 
+    def route_devices_of(self, tenant: str) -> set[str]:
+        """The pilot numbers the tenant's links route through CSTA routing services."""
+        return {device for link in self.links.values() if link.config.tenant == tenant
+                for device in link.config.route_devices}
+
     def driver_for(self, tenant: str, device: str) -> Driver:
         """The driver of the tenant's link that monitors `device` (404 / 503 otherwise)."""
         for link in self.links.values():

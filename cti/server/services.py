@@ -23,6 +23,7 @@ from cti.api.stream import Audience, EventHub
 from cti.events import iso_time
 from cti.numbers import normalize_device
 from cti.server.acd import AcdRunner
+from cti.server.admin import Admin
 from cti.server.agents import AgentBoard, AgentStateError, AgentView
 from cti.server.calls import CallSource
 from cti.server.config import ServerConfig
@@ -74,6 +75,7 @@ class Services:
         self.crm = Crm(database, self.tenant, lambda s, call_id: self._call(s, call_id, True))
         self.acd = AcdRunner(reactor, database, links, calls, self._acd_agent_state,
                              self._queue_changed)
+        self.admin = Admin(database, self.tenant, self.acd)
 
     # -- time ---------------------------------------------------------------------------------
 
