@@ -42,8 +42,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.pool = DBThreadPool(self.engine, reactor, max_threads=threads_max, name="cti-db")
-        self.lookups = (DBThreadPool(self.engine, reactor, max_threads=LOOKUP_THREADS,
-                                     name="cti-db-lookup")
+        # Its own engine too: sharing the writers' connection pool, the lookup threads got
+        # overflow connections, opened and closed again around every lookup.
+        self.lookups = (DBThreadPool(make_engine(url, pool_size=LOOKUP_THREADS),
+                                     reactor, max_threads=LOOKUP_THREADS, name="cti-db-lookup")
                         if _separate_readers(self.engine) else self.pool)
         self.recorder = DurableCallRecorder(self.engine, spool_path) if spool_path else None
         self.replayer = (SpoolReplayer(self.pool, self.recorder, clock=reactor)
