@@ -105,6 +105,8 @@ class Admin:
 
     def create_skill(self, session: Session, body: dict[str, Any]) -> Any:
         def work(conn: Any, tenant: Any, actor: str) -> dict[str, Any]:
+            if body["skill"] in db_agents.list_skills(conn, tenant):
+                raise _Duplicate(f"skill {body['skill']!r} already exists")
             db_agents.create_skill(conn, tenant, body["skill"], actor=actor)
             return {"skill": body["skill"]}
 

@@ -1,7 +1,8 @@
-"""The live ACD on switch-side routing: calls to a pilot number are offered to the switch
-(RouteRequest), the server picks the agent and answers RouteSelect; an unanswered agent is
-passed over (ring-no-answer, the call moves on); administration changes apply to the running
-engine without a restart. Every assertion reads the simulated switch's own state."""
+"""The live ACD on both paths into a queue: a call to a pilot number the switch offers to the
+server (RouteRequest, answered by RouteSelect to the chosen agent), and a call waiting at a
+queue device (deflected to the chosen agent). An unanswered agent is passed over and the call
+rings the next (ring-no-answer); administration changes apply to the running engine without a
+restart. Every assertion about where a call rings reads the simulated switch's own state."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from db import agents as db_agents
 from db import queues as db_queues
 
 PILOT = "5000"
+QUEUE_DEVICE = "1900"
+"""The seeded number of queue `sales` and a queue device of the switch: the deflect path."""
+ENTRIES = pytest.mark.parametrize("entry", [PILOT, QUEUE_DEVICE], ids=["pilot", "queue-device"])
 
 
 @pytest.fixture
@@ -71,25 +75,27 @@ def alerting(pbx, call_id):
     return {d for d, c in call.connections.items() if c.state == "alerting" and not c.external}
 
 
+@ENTRIES
 @pytest_twisted.inlineCallbacks
-def test_a_call_to_the_pilot_rings_the_agent_the_acd_chose(routed):
+def test_a_queued_call_rings_the_agent_the_acd_chose(routed, entry):
     running, client, pbx, _ = routed
     yield ready(client, "1003", "1002")
-    call_id = pbx.switch.inbound_call("+4930111222", PILOT)
+    call_id = pbx.switch.inbound_call("+4930111222", entry)
     yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1002"})
     pbx.switch.answer_call(call_id, "1002")
     acd = running.services.acd.tenants["acme"]
     yield testing.wait_for(
         lambda: acd.engine.agents["1002"].state == "in_call")
     assert pbx.switch.calls[call_id].connections["1002"].state == "connected"
-    assert PILOT not in pbx.switch.calls[call_id].connections
+    assert entry not in pbx.switch.calls[call_id].connections
 
 
+@ENTRIES
 @pytest_twisted.inlineCallbacks
-def test_an_unanswered_agent_is_passed_over_and_the_call_rings_the_next(routed):
+def test_an_unanswered_agent_is_passed_over_and_the_call_rings_the_next(routed, entry):
     running, client, pbx, _ = routed
     yield ready(client, "1001", "1002")
-    call_id = pbx.switch.inbound_call("+4930111222", PILOT)
+    call_id = pbx.switch.inbound_call("+4930111222", entry)
     yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1001"})
     yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1002"}, timeout=5)
     assert "1001" not in pbx.switch.calls[call_id].connections
@@ -100,11 +106,12 @@ def test_an_unanswered_agent_is_passed_over_and_the_call_rings_the_next(routed):
         lambda: acd.engine.agents["1002"].state == "in_call")
 
 
+@ENTRIES
 @pytest_twisted.inlineCallbacks
-def test_a_strategy_changed_by_cti_admin_decides_the_next_call(routed):
+def test_a_strategy_changed_by_cti_admin_decides_the_next_call(routed, entry):
     running, client, pbx, url = routed
     yield ready(client, "1002", "1001")
-    first = pbx.switch.inbound_call("+4930111222", PILOT)
+    first = pbx.switch.inbound_call("+4930111222", entry)
     yield testing.wait_for(lambda: alerting(pbx, first) == {"1001"})
     pbx.switch.answer_call(first, "1001")
     pbx.switch.clear_call(first)
@@ -116,7 +123,7 @@ def test_a_strategy_changed_by_cti_admin_decides_the_next_call(routed):
                   "--database", url, "--actor", "test"]) == 0
     yield testing.wait_for(
         lambda: acd.engine.queues["sales"].config.strategy == "longest-idle")
-    second = pbx.switch.inbound_call("+4930333444", PILOT)
+    second = pbx.switch.inbound_call("+4930333444", entry)
     yield testing.wait_for(lambda: alerting(pbx, second) == {"1002"})
 
 
