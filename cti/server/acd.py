@@ -67,10 +67,11 @@ class Snapshot:
     """What db/ says the tenant's ACD is: agents, queues and numbers, read in one transaction."""
 
     def __init__(self, agents: list[Any], queues: list[Any], numbers: list[Any],
-                 audit_seen: int) -> None:
+                 schedules: list[Any], audit_seen: int) -> None:
         self.agents = agents
         self.queues = queues
         self.numbers = numbers
+        self.schedules = {schedule.name: schedule for schedule in schedules}
         self.audit_seen = audit_seen
 
 
@@ -194,7 +195,7 @@ class AcdRunner:
         wanted = {}
         for queue in snapshot.queues:
             try:
-                wanted[queue.name] = queue_config(queue, code)
+                wanted[queue.name] = queue_config(queue, code, snapshot.schedules)
             except AcdError as exc:
                 log.warn("ACD of {tenant}: queue {queue} not applied: {error}", tenant=code,
                          queue=queue.name, error=exc)
@@ -607,4 +608,5 @@ def _read(conn: Any, tenant_record: Any) -> Snapshot:
     seen = db_audit.latest_id(conn, [tenant_record.id]).get(tenant_record.id, 0)
     return Snapshot(db_agents.list_agents(conn, tenant_record),
                     db_queues.list_queues(conn, tenant_record),
-                    db_queues.list_numbers(conn, tenant_record), seen)
+                    db_queues.list_numbers(conn, tenant_record),
+                    db_queues.list_schedules(conn, tenant_record), seen)

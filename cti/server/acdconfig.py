@@ -9,17 +9,21 @@ sharing agents), ``empty_means``, ``announce_every``, ``expected_aht`` and ``aut
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cti.acd.config import AcdError, QueueConfig
 from cti.acd.decisions import Target
+from cti.acd.schedule import Schedule
 
 OPTION_KEYS = ("penalty_steps", "weight", "empty_means", "announce_every", "expected_aht",
                "autopause")
 
 
-def queue_config(queue: Any, tenant: str) -> QueueConfig:
-    """The engine's configuration of a stored queue; AcdError names a bad value."""
+def queue_config(queue: Any, tenant: str, schedules: Mapping[str, Any] | None = None
+                 ) -> QueueConfig:
+    """The engine's configuration of a stored queue (with its opening hours when `schedules`,
+    the tenant's stored schedules by name, holds the queue's); AcdError names a bad value."""
     options = dict(queue.options or {})
     overflow: dict[str, Target] = {}
     if queue.overflow_queue:
@@ -50,11 +54,23 @@ def queue_config(queue: Any, tenant: str) -> QueueConfig:
             autopause=bool(options.get("autopause", True)),
             sl_seconds=float(queue.service_level_seconds),
             overflow=overflow,
+            schedule=opening_hours((schedules or {}).get(queue.schedule or "")),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, AcdError):
             raise
         raise AcdError(f"queue {queue.name!r}: {exc}") from None
+
+
+def opening_hours(stored: Any) -> Schedule | None:
+    """A stored schedule (db.records.Schedule) as the engine's Schedule."""
+    if stored is None:
+        return None
+    weekly: dict[int, list[Any]] = {}
+    for hours in stored.hours:
+        weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+    return Schedule(stored.time_zone, {day: tuple(r) for day, r in weekly.items()},
+                    frozenset(stored.holidays))
 
 
 def _seconds(value: Any) -> float | None:

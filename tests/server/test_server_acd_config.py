@@ -3,6 +3,8 @@ and stored queues translated into the engine's QueueConfig (bad values refused b
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
+
 import pytest
 
 from cti.acd import Engine
@@ -12,7 +14,7 @@ from cti.errors import CLIError
 from cti.server.acdconfig import queue_config
 from cti.server.config import parse
 from cti.server.links import create_driver
-from db.records import Queue, QueueSkill
+from db.records import Queue, QueueSkill, Schedule, ScheduleHours
 
 
 def link(**extra):
@@ -80,3 +82,17 @@ def test_a_stored_queue_becomes_the_engines_configuration():
 def test_a_bad_stored_value_is_refused_by_name(changes, message):
     with pytest.raises(AcdError, match=message):
         Engine().add_queue(queue_config(stored(**changes), "acme"), 0.0)
+
+
+def test_a_queue_keeps_the_opening_hours_of_its_stored_schedule():
+    office = Schedule(7, 1, "office", "Europe/Berlin",
+                      tuple(ScheduleHours(day, time(8), time(18)) for day in range(5)),
+                      (date(2026, 12, 25),))
+    config = queue_config(stored(schedule="office"), "acme", {"office": office})
+    monday_nine_berlin = datetime(2026, 11, 23, 8, 0, tzinfo=UTC).timestamp()
+    sunday = datetime(2026, 11, 22, 10, 0, tzinfo=UTC).timestamp()
+    christmas = datetime(2026, 12, 25, 10, 0, tzinfo=UTC).timestamp()
+    assert config.schedule.is_open(monday_nine_berlin)
+    assert not config.schedule.is_open(sunday)
+    assert not config.schedule.is_open(christmas)
+    assert queue_config(stored(schedule="office"), "acme").schedule is None
