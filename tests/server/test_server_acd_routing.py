@@ -161,3 +161,39 @@ def test_a_caller_hanging_up_at_the_pilot_leaves_the_queue(routed):
     pbx.switch.clear_call(call_id)
     yield testing.wait_for(lambda: call_id not in acd.engine.calls)
     assert acd.engine.stats.queue("sales").as_dict()["abandoned"] == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_caller_waiting_too_long_overflows_to_the_number_of_the_queue(routed):
+    running, client, pbx, _ = routed
+    admin_token = (yield client.login("admin"))["token"]
+    status, _ = yield client.request("PATCH", "/api/v1/admin/queues/sales", admin_token,
+                                     {"max_wait": 1, "overflow_number": "1003"})
+    assert status == 200
+    call_id = pbx.switch.inbound_call("+4930111222", PILOT)
+    yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1003"}, timeout=5)
+    assert PILOT not in pbx.switch.calls[call_id].connections
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_queue_deleted_under_a_waiting_caller_hands_the_call_back_to_the_switch(routed):
+    running, client, pbx, url = routed
+    call_id = pbx.switch.inbound_call("+4930111222", PILOT)
+    yield testing.wait_for(lambda: "acme" in running.services.acd.tenants)
+    acd = running.services.acd.tenants["acme"]
+    yield testing.wait_for(lambda: call_id in acd.engine.calls)
+    assert admin(["queue", "delete", "sales", "--tenant", "acme", "--database", url]) == 0
+    yield testing.wait_for(lambda: call_id not in acd.engine.calls)
+    # RouteEnd: the pilot's own hunt distribution takes the call (all its members are free).
+    yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1001"})
+    assert not acd.routes
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_pilot_leading_to_no_queue_is_left_to_the_switch(routed):
+    running, client, pbx, url = routed
+    assert admin(["number", "delete", PILOT, "--tenant", "acme", "--database", url]) == 0
+    call_id = pbx.switch.inbound_call("+4930111222", PILOT)
+    yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1001"})
+    acd = running.services.acd.tenants["acme"]
+    assert call_id not in acd.engine.calls and not acd.routes
