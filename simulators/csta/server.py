@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from twisted.internet.protocol import Factory
@@ -21,6 +22,7 @@ from simulators.csta import eventxml
 from simulators.csta.framing import HEADER_SIZE
 from simulators.pbx import events as ev
 from simulators.pbx.events import SwitchEvent
+from simulators.pbx.model import AGENT_NOT_READY
 from simulators.pbx.switch import Switch
 
 ECMA354 = "ecma354"
@@ -229,6 +231,13 @@ class CSTAServerFactory(Factory):
             self.deliver(event)
 
     def deliver(self, event: SwitchEvent) -> None:
+        self._deliver(event)
+        if event.kind == ev.AGENT_LOGGED_ON and event.details.get("state") == AGENT_NOT_READY:
+            # ECMA-323's AgentLoggedOnEvent cannot say the state the agent is left in; as real
+            # switches do, the state event follows, so an application knows it is notReady.
+            self._deliver(replace(event, kind=ev.AGENT_NOT_READY))
+
+    def _deliver(self, event: SwitchEvent) -> None:
         if event.kind in (ev.ROUTE_REQUEST, ev.ROUTE_END):
             owner = self.registrations.get(event.details["registration"])
             if owner is not None and owner.protocol is not None:

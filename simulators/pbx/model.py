@@ -59,10 +59,15 @@ class Connection:
 
 
 class Call:
-    """A call: its ID (decimal string), its connections by device, who called whom."""
+    """A call: its ID (decimal string), its connections by device, who called whom.
+
+    `trunks` maps each trunk channel the call holds to the outside number it carries: one for
+    an ordinary outside call, two once a transfer joins an inbound caller to an outside
+    number. Every one is freed when the call ends.
+    """
 
     __slots__ = (
-        "call_id", "connections", "calling", "called", "last_redirection", "trunk",
+        "call_id", "connections", "calling", "called", "last_redirection", "trunks",
         "created", "hunt_pilot", "hunt_tried", "route",
     )
 
@@ -72,11 +77,16 @@ class Call:
         self.calling = calling
         self.called = called
         self.last_redirection: str | None = None
-        self.trunk: str | None = None
+        self.trunks: dict[str, str] = {}
         self.created = now
         self.hunt_pilot: str | None = None
         self.hunt_tried: set[str] = set()
         self.route: Any = None
+
+    @property
+    def trunk(self) -> str | None:
+        """The first trunk channel the call seized (what a call record names)."""
+        return next(iter(self.trunks), None)
 
     def parties(self) -> list[dict[str, str]]:
         return [{"device": c.device, "state": c.state} for c in self.connections.values()]

@@ -185,9 +185,9 @@ class Switch(GroupsMixin, AgentsMixin):
         device = self.device(number)
         if isinstance(device, Trunk):
             return [
-                (call.call_id, conn.state)
-                for call in self.calls.values() if call.trunk == number
-                for conn in call.connections.values() if conn.external
+                (call.call_id, call.connections[outside].state)
+                for call in self.calls.values()
+                if (outside := call.trunks.get(number)) in call.connections
             ]
         return [(conn.call.call_id, conn.state) for conn in device.connections]
 
@@ -200,9 +200,9 @@ class Switch(GroupsMixin, AgentsMixin):
         device = self.device(number)
         if isinstance(device, Trunk):
             return [
-                (call.call_id, conn.device, conn.state)
-                for call in self.calls.values() if call.trunk == number
-                for conn in call.connections.values() if conn.external
+                (call.call_id, outside, call.connections[outside].state)
+                for call in self.calls.values()
+                if (outside := call.trunks.get(number)) in call.connections
             ]
         return [(conn.call.call_id, number, conn.state) for conn in device.connections]
 
@@ -268,7 +268,8 @@ class Switch(GroupsMixin, AgentsMixin):
             raise InvalidDevice(f"an inbound call comes from an outside number, not {caller!r}")
         seized = self._seize_trunk(trunk)
         call = self._new_call(caller, called)
-        call.trunk = seized
+        if seized is not None:
+            call.trunks[seized] = caller
         self._join(call, caller, CONNECTED, external=True)
         self._offer(call, called, cause="newCall")
         return call.call_id
@@ -337,7 +338,7 @@ class Switch(GroupsMixin, AgentsMixin):
         old_held, old_active = held.call, active.call
         to_device = next(d for d in old_active.connections if d != device)
         call = self._new_call(old_held.calling, old_active.called)
-        call.trunk = old_held.trunk or old_active.trunk
+        call.trunks = {**old_held.trunks, **old_active.trunks}
         moved = []
         for old in (old_held, old_active):
             for conn in list(old.connections.values()):
@@ -426,7 +427,7 @@ class Switch(GroupsMixin, AgentsMixin):
             raise InvalidState(f"{destination} is already in call {call_id}")
         old = conn.call
         call = self._new_call(old.calling, destination)
-        call.trunk, call.last_redirection = old.trunk, device
+        call.trunks, call.last_redirection = dict(old.trunks), device
         moved = []
         for other in list(old.connections.values()):
             if other is not conn:
@@ -604,7 +605,8 @@ class Switch(GroupsMixin, AgentsMixin):
         except NoResources:
             self._fail(call, number, cause="trunksBusy")
             return
-        call.trunk = trunk
+        if trunk is not None:
+            call.trunks.setdefault(trunk, number)
         conn = self._join(call, number, ALERTING, external=True)
         self._emit(ev.NETWORK_REACHED, call, number, details={"trunk": trunk},
                    extra=(), cause="normal")
@@ -769,8 +771,8 @@ class Switch(GroupsMixin, AgentsMixin):
             self._forget_route(route)
             self._emit_route_end(route, error="callCleared")
         del self.calls[call.call_id]
-        if call.trunk is not None:
-            trunk = self.devices.get(call.trunk)
+        for number in call.trunks:
+            trunk = self.devices.get(number)
             if isinstance(trunk, Trunk):
                 trunk.in_use = False
         self._emit(ev.CALL_CLEARED, call, None, cause="normalClearing",
@@ -801,9 +803,9 @@ class Switch(GroupsMixin, AgentsMixin):
             return
         if call is not None:
             parties = tuple((c.device, c.state) for c in call.connections.values())
-            if call.trunk is not None:
-                external = next((c.state for c in call.connections.values() if c.external), NULL)
-                parties += ((call.trunk, external),)
+            for trunk, outside in call.trunks.items():
+                carried = call.connections.get(outside)
+                parties += ((trunk, carried.state if carried is not None else NULL),)
             if extra:
                 parties += tuple(p for p in extra if p[0] not in call.connections)
             event = ev.SwitchEvent(

@@ -7,7 +7,6 @@ the old IDs as aliases and keeps the caller's numbers and the data attached to i
 
 from __future__ import annotations
 
-import pytest
 import pytest_twisted
 from twisted.internet import defer
 
@@ -158,9 +157,6 @@ def test_transfer_before_the_target_answers_ends_well_once_it_answers(make_rig):
     assert rig.model.find_call(call_id).aliases == [call_id, consult_id]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "simulator: a transfer joining two trunk calls keeps one Call.trunk; the other channel "
-    "stays in use forever"))
 @pytest_twisted.inlineCallbacks
 def test_transferring_a_caller_to_an_outside_number_frees_both_trunk_channels(make_rig):
     rig = yield make_rig()

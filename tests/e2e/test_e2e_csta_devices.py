@@ -99,10 +99,6 @@ def test_do_not_disturb_and_forwarding_follow_the_switch(make_rig):
     assert features_belief(rig) == {"1002": (False, {"busy": "1001"})}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "simulator/model: the switch logs an agent on in notReady, but its AgentLoggedOnEvent says "
-    "nothing of the state (no agentMode / pendingAgentState, no AgentNotReadyEvent after it), "
-    "so the model can only hold logged_on"))
 @pytest_twisted.inlineCallbacks
 def test_a_freshly_logged_on_agent_has_the_switchs_state(make_rig):
     rig = yield make_rig()

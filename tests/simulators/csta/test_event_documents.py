@@ -35,7 +35,7 @@ DOCUMENTED = {
     "AgentLoggedOnEvent": "agentDevice agentID",
     "AgentLoggedOffEvent": "agentDevice agentID",
     "AgentReadyEvent": "agentDevice agentID",
-    "AgentNotReadyEvent": "agentDevice agentID reasonCode",
+    "AgentNotReadyEvent": "agentDevice agentID",  # reasonCode when a reason was given
     "AgentWorkingAfterCallEvent": "agentDevice agentID",
     "AgentBusyEvent": "agentDevice agentID",
     "DoNotDisturbEvent": "device doNotDisturbOn",

@@ -185,12 +185,15 @@ def test_agent_state_services_and_events(peer, switch):
     xref = peer.monitor("1001")
     peer.request("SetAgentState", "<device>1001</device><requestedAgentState>loggedOn"
                  "</requestedAgentState><agentID>A7</agentID><password>x</password>")
-    (_, response), (_, event) = peer.frames()
+    (_, response), (_, event), (_, state) = peer.frames()
     assert local(response) == "SetAgentStateResponse"
     assert local(event) == "AgentLoggedOnEvent"
     assert event.findtext(q("monitorCrossRefID")) == xref
     assert event.findtext(f"{q('agentDevice')}/{q('deviceIdentifier')}") == "1001"
     assert event.findtext(q("agentID")) == "A7"
+    assert (local(state), state.findtext(q("agentID"))) == ("AgentNotReadyEvent", "A7"), (
+        "AgentLoggedOnEvent cannot say the state the agent starts in: the state event follows")
+    assert state.find(q("reasonCode")) is None
     peer.request("SetAgentState", "<device>1001</device><requestedAgentState>notReady"
                  "</requestedAgentState><extensions><privateData><private><reason>12</reason>"
                  "</private></privateData></extensions>")

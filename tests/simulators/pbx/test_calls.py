@@ -63,6 +63,26 @@ def test_trunks_run_out(switch, phones):
         phones.call("+4930333", "1003")
 
 
+def test_a_transfer_joining_two_outside_parties_holds_and_frees_both_trunk_channels(
+    switch, phones, recorder
+):
+    call_id = phones.call("+4930111", "1001")
+    phones.answer("1001")
+    consult_id = switch.consultation_call(call_id, "1001", "+4989222")
+    phones.answer("+4989222")
+    new_id = switch.transfer_call(call_id, consult_id, "1001")
+    assert switch.calls[new_id].trunks == {"8001": "+4930111", "8002": "+4989222"}
+    assert switch.snapshot_connections("8001") == [(new_id, "+4930111", "connected")]
+    assert switch.snapshot_connections("8002") == [(new_id, "+4989222", "connected")]
+    transferred = recorder.last("transferred")
+    assert {("8001", "connected"), ("8002", "connected")} <= set(transferred.parties)
+    phones.hangup("+4930111")
+    assert switch.calls == {}
+    assert [t for t in ("8001", "8002") if switch.devices[t].in_use] == []
+    phones.call("+4930333", "1003")
+    phones.call("+4930444", "1004")
+
+
 def test_outgoing_call_reaches_the_network_and_the_far_end_answers_later(clock, switch, recorder):
     switch.external_answer_seconds = 4.0
     call_id = switch.make_call("1001", "030123456")

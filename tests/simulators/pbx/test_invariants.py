@@ -39,7 +39,7 @@ def check(switch: Switch) -> None:
             assert switch.calls.get(conn.call.call_id) is conn.call, (device.number, conn)
             assert conn.call.connections.get(device.number) is conn
         if isinstance(device, Trunk):
-            assert device.in_use == any(c.trunk == device.number for c in switch.calls.values())
+            assert device.in_use == any(device.number in c.trunks for c in switch.calls.values())
         if isinstance(device, Extension) and device.agent is not None:
             assert device.agent.state in ("ready", "notReady", "busy", "workingAfterCall")
 
