@@ -197,3 +197,18 @@ def test_a_pilot_leading_to_no_queue_is_left_to_the_switch(routed):
     yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1001"})
     acd = running.services.acd.tenants["acme"]
     assert call_id not in acd.engine.calls and not acd.routes
+
+
+@ENTRIES
+@pytest_twisted.inlineCallbacks
+def test_an_unanswered_call_waits_again_until_an_agent_is_free(routed, entry):
+    running, client, pbx, _ = routed
+    yield ready(client, "1001")
+    call_id = pbx.switch.inbound_call("+4930111222", entry)
+    yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1001"})
+    yield testing.wait_for(lambda: entry in pbx.switch.calls[call_id].connections
+                           and not alerting(pbx, call_id), timeout=5)
+    acd = running.services.acd.tenants["acme"]
+    assert acd.engine.calls[call_id].state == "waiting"
+    yield ready(client, "1002")
+    yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1002"})
