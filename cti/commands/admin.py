@@ -176,6 +176,12 @@ def _queue_options(command: ArgumentParser, adding: bool) -> None:
     command.add_argument("--closed-number", metavar="NUMBER")
     command.add_argument("--join-empty", type=_yes_no, metavar="yes|no")
     command.add_argument("--leave-empty", type=_yes_no, metavar="yes|no")
+    command.add_argument("--empty-means", choices=("no_logged_in", "no_available"),
+                         help="what an empty queue is, for --join-empty / --leave-empty")
+    command.add_argument("--announce-every", type=_positive, metavar="SECONDS",
+                         help="periodic position / wait announcements")
+    command.add_argument("--autopause", type=_yes_no, metavar="yes|no",
+                         help="pause an agent who lets a call ring out (default yes)")
     command.add_argument("--penalty-step", action="append", type=_step, metavar="SECONDS:PENALTY",
                          help="after SECONDS waiting accept members up to PENALTY (repeat)")
     command.add_argument("--skill", action="append", type=_skill, metavar="NAME=LEVEL",
@@ -392,8 +398,11 @@ def _queue_settings(args: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str
         columns["overflow_target"] = args.overflow_number or None
     if args.closed_number is not None:
         columns["closed_target"] = args.closed_number or None
-    options = {k: v for k, v in (("penalty_steps", args.penalty_step), ("weight", args.weight))
-               if v is not None}
+    options = {k: v for k, v in (
+        ("penalty_steps", args.penalty_step), ("weight", args.weight),
+        ("empty_means", args.empty_means), ("announce_every", args.announce_every),
+        ("autopause", args.autopause),
+    ) if v is not None}
     references = {k: (v or None) for k, v in (("overflow_queue", args.overflow_queue),
                                                 ("schedule", args.schedule)) if v is not None}
     return columns, options, references

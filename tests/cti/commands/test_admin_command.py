@@ -65,6 +65,8 @@ def test_a_queue_with_options_members_and_a_number(admin, url):
           "--wrapup", "10", "--service-level", "30", "--ring-timeout", "12",
           "--overflow-queue", "spill", "--join-empty", "no", "--penalty-step", "30:2",
           "--skill", "french=2", "--tenant", "acme")
+    admin("queue", "set", "sales", "--empty-means", "no_available", "--autopause", "no",
+          "--announce-every", "45", "--tenant", "acme")
     admin("member", "add", "sales", "1001", "--penalty", "1", "--weight", "3", "--tenant", "acme")
     admin("number", "add", "5000", "--queue", "sales", "--tenant", "acme")
     admin("queue", "set", "sales", "--strategy", "round-robin", "--tenant", "acme")
@@ -72,7 +74,8 @@ def test_a_queue_with_options_members_and_a_number(admin, url):
     assert (queue.strategy, queue.max_length, queue.max_wait_seconds, queue.wrapup_seconds,
             queue.service_level_seconds, queue.ring_timeout_seconds, queue.overflow_queue,
             queue.join_empty) == ("round-robin", 5, 120, 10, 30, 12, "spill", False)
-    assert queue.options["penalty_steps"] == [[30, 2]]
+    assert queue.options == {"penalty_steps": [[30, 2]], "empty_means": "no_available",
+                             "autopause": False, "announce_every": 45}
     assert [(m.agent_number, m.penalty, m.weight) for m in queue.members] == [("1001", 1, 3)]
     assert json.loads(admin("number", "list", "--tenant", "acme", "--json")) == [
         {"number": "5000", "queue": "sales", "ivr": None}]
