@@ -43,6 +43,8 @@ from db.records import Tenant
 
 log = Logger(namespace="cti.server")
 
+AGENT_STATE_FLUSH_SECONDS = 0.25
+
 
 class Services:
     def __init__(
@@ -71,6 +73,8 @@ class Services:
         self._grace: dict[tuple[str, str], Any] = {}
         self._queue_sent: dict[tuple[str, str], float] = {}
         self._queue_pending: dict[tuple[str, str], Any] = {}
+        self._agent_rows: list[tuple[Any, ...]] = []
+        self._agent_flush: Any = None
         self.pops = ScreenPops(self)
         self.crm = Crm(database, self.tenant, lambda s, call_id: self._call(s, call_id, True))
         self.acd = AcdRunner(reactor, database, links, calls, self._acd_agent_state,
@@ -208,6 +212,7 @@ class Services:
                 pending.cancel()
         self._grace.clear()
         self._queue_pending.clear()
+        self._flush_agent_states()
         self.acd.stop()
 
     # -- calls --------------------------------------------------------------------------------
@@ -602,16 +607,38 @@ class Services:
         )
 
     def _store_agent_state(self, view: AgentView) -> None:
-        """A row per change for the agent reports (status/state, as the board shows it)."""
+        """A row per change for the agent reports (status/state, as the board shows it).
+
+        Rows are gathered for AGENT_STATE_FLUSH_SECONDS and written in one transaction: one
+        transaction per change (two per call) kept the database threads, and so the GIL and
+        the screen-pop lookups beside them, busy at a high call rate."""
         acd = self.acd.tenants.get(view.tenant)
         agent_db_id = acd.agent_ids.get(view.agent_id) if acd is not None else None
         if agent_db_id is None:
             return
         state = view.status if view.state in ("idle", "logged_out") else view.state
-        d = self.db.run(db_calls.record_agent_state, acd.record, agent_db_id, state,
-                        _dt(self.now()), reason=view.reason, extension=view.extension)
-        d.addErrback(lambda f: log.warn("agent state row lost: {error}",
-                                        error=f.getErrorMessage()))
+        self._agent_rows.append((acd.record, agent_db_id, state, _dt(self.now()), view.reason,
+                                 view.extension))
+        if self._agent_flush is None:
+            self._agent_flush = self.reactor.callLater(AGENT_STATE_FLUSH_SECONDS,
+                                                       self._flush_agent_states)
+
+    def _flush_agent_states(self) -> None:
+        if self._agent_flush is not None and self._agent_flush.active():
+            self._agent_flush.cancel()
+        self._agent_flush = None
+        rows, self._agent_rows = self._agent_rows, []
+        if not rows:
+            return
+
+        def work(conn: Any) -> None:
+            for tenant, agent_db_id, state, at, reason, extension in rows:
+                db_calls.record_agent_state(conn, tenant, agent_db_id, state, at,
+                                            reason=reason, extension=extension)
+
+        self.db.run(work).addErrback(lambda f: log.warn(
+            "{count} agent state rows lost: {error}", count=len(rows),
+            error=f.getErrorMessage()))
 
     def _publish_call(self, kind: str, call: Any) -> None:
         devices = set(getattr(call, "connections", ()) or getattr(call, "parties", ()))
