@@ -5,6 +5,17 @@ members and numbers in db/, feeds it (a call queued at a queue number arrives; a
 answers; calls end; agents log on, pause, resume), executes what it decides (deflect the queued
 call to the chosen agent's extension, pull it back on ring timeout, clear refused callers,
 write queue-log rows) and keeps the engine's timers on the reactor.
+
+Two ways into a queue: a call waiting at a queue device (QUEUED) is deflected to the chosen
+agent; a call at a pilot number the link registered for routing (`route_devices`) arrives as a
+RouteRequest and is answered with RouteSelect (RouteEnd hands it back to the switch when the
+caller must leave). A routed call nobody answered is deflected straight to the next agent, or
+back to its pilot, where the switch asks again.
+
+Administration changes reach the engine through `reload`: the tenant's configuration is read
+from db/ again and the difference applied through the engine's admin inputs, so waiting callers
+keep their place. The API calls it after each change; `start_polling` calls it when the audit
+log shows a change made elsewhere (`cti admin`).
 """
 
 from __future__ import annotations
