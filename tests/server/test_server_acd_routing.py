@@ -212,3 +212,23 @@ def test_an_unanswered_call_waits_again_until_an_agent_is_free(routed, entry):
     assert acd.engine.calls[call_id].state == "waiting"
     yield ready(client, "1002")
     yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1002"})
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_skill_given_by_cti_admin_lets_a_logged_on_agent_take_the_waiting_caller(routed):
+    running, client, pbx, url = routed
+
+    def cti_admin(*args):
+        assert admin([*args, "--tenant", "acme", "--database", url]) == 0
+
+    cti_admin("queue", "add", "french", "--skill", "french=2")
+    cti_admin("number", "delete", PILOT)
+    cti_admin("number", "add", PILOT, "--queue", "french")
+    yield ready(client, "1002")
+    acd = running.services.acd.tenants["acme"]
+    yield testing.wait_for(lambda: "french" in acd.engine.queues)
+    call_id = pbx.switch.inbound_call("+4930111222", PILOT)
+    yield testing.wait_for(lambda: call_id in acd.engine.calls)
+    assert alerting(pbx, call_id) == set()
+    cti_admin("agent", "set", "1002", "--skill", "french=3", "--skill", "sales=6")
+    yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1002"})
