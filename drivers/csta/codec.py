@@ -654,14 +654,38 @@ def agent_states(root: etree._Element) -> dict[str, Any]:
                 "agent_id": descendant_text(item, "agentID"),
                 "logged_on": logged_on == "true" if logged_on is not None else None,
                 "state": descendant_text(item, "agentState"),
+                "reason": descendant_text(item, "reasonCode"),
             }
         )
     if not agents:
         state = descendant_text(root, "agentState")
         if state is not None:
             agents.append({"agent_id": descendant_text(root, "agentID"), "logged_on": None,
-                           "state": state})
+                           "state": state, "reason": descendant_text(root, "reasonCode")})
     return {"state": agents[0]["state"] if agents else None, "agents": agents}
+
+
+def do_not_disturb_on(root: etree._Element) -> bool:
+    """GetDoNotDisturbResponse's doNotDisturbOn."""
+    value = descendant_text(root, "doNotDisturbOn")
+    if value not in ("true", "false"):
+        raise ValueError(f"doNotDisturbOn is {value!r}, not true or false")
+    return value == "true"
+
+
+def forwarding_list(root: etree._Element) -> list[dict[str, str | None]]:
+    """GetForwardingResponse's forwardListItems, keyed as a ForwardingEvent's Event.data."""
+    items = []
+    for item in root.iter():
+        if local_name(item.tag) != "forwardListItem":
+            continue
+        forward_to = descendant(item, "forwardDN")
+        items.append({
+            "forwarding_type": descendant_text(item, "forwardingType"),
+            "forward_status": descendant_text(item, "forwardStatus"),
+            "forward_to": normalize_device(device_of(forward_to)),
+        })
+    return items
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,17 @@ from drivers.csta.protocol import CstaProtocol, Decoder, ignore_result
 from drivers.csta.services import CstaServices
 from drivers.csta.session import STYLES, ApplicationSession
 
+# GetAgentStateResponse's agentState (ECMA-269 names, and the bare ones some switches send).
+_AGENT_STATE_EVENTS = {
+    "agentReady": ev.AGENT_READY, "ready": ev.AGENT_READY,
+    "agentNotReady": ev.AGENT_NOT_READY, "notReady": ev.AGENT_NOT_READY,
+    "agentBusy": ev.AGENT_BUSY, "busy": ev.AGENT_BUSY,
+    "agentWorkingAfterCall": ev.AGENT_WORKING_AFTER_CALL,
+    "workingAfterCall": ev.AGENT_WORKING_AFTER_CALL,
+    "agentNull": ev.AGENT_LOGGED_OFF, "loggedOff": ev.AGENT_LOGGED_OFF,
+}
+_FEATURE_QUERIES = ("GetAgentState", "GetDoNotDisturb", "GetForwarding")
+
 
 class _LinkFactory(ClientFactory):
     def __init__(self, driver: CstaDriver) -> None:
@@ -123,6 +134,8 @@ class CstaDriver(CstaServices):
         self._ready_waiters: list[Deferred[None]] = []
         self._stop_waiters: list[Deferred[None]] = []
         self._generation = 0
+        self._agent_devices: set[str] = set()
+        """Devices this link last reported an agent logged on at."""
 
     # -- Driver life cycle ---------------------------------------------------------------------
 
@@ -326,10 +339,74 @@ class CstaDriver(CstaServices):
         self._device_by_xref.pop(cross_ref, None)
         return self._monitor_stop_request(cross_ref)
 
-    def _resync_device(self, device: str) -> Deferred[None]:
-        return self.snapshot_device(device).addCallbacks(
+    def _resync_device(self, device: str) -> Deferred[Any]:
+        """Ask for everything about `device` that may have changed unseen, snapshot last.
+
+        The queries go out together and a switch answers in order, so the snapshot_device
+        event comes after the agent and feature events: whoever waits for a device's snapshot
+        finds it resynchronised. A refused query (a trunk has no agent; a switch without
+        GetForwarding) only costs that part.
+        """
+        now = self._now
+        queries = [
+            self.get_agent_state(device).addCallback(self._agent_events, device, now),
+            self.get_do_not_disturb(device).addCallback(self._do_not_disturb_events, device, now),
+            self.get_forwarding(device).addCallback(self._forwarding_events, device, now),
+        ]
+        for query, service in zip(queries, _FEATURE_QUERIES, strict=True):
+            query.addCallbacks(self._emit_all, self._log_refusal, errbackArgs=(service, device))
+        snapshot = self.snapshot_device(device).addCallbacks(
             self._emit, self._log_failure, errbackArgs=("SnapshotDevice",)
         )
+        return DeferredList([*queries, snapshot])
+
+    def _agent_events(
+        self, result: dict[str, Any], device: str, now: Callable[[], float]
+    ) -> list[Event]:
+        """GetAgentState as the agent events that would have brought the device there.
+
+        A device without an agent yields a log-off only if this link had reported an agent
+        there: every extension is "not logged on" most of the time, and saying so at each
+        reconnect would be noise.
+        """
+        events = []
+        for agent in result["agents"]:
+            kind = _AGENT_STATE_EVENTS.get(agent["state"] or "")
+            if agent["logged_on"] is False or kind == ev.AGENT_LOGGED_OFF:
+                if device not in self._agent_devices:
+                    continue
+                kind = ev.AGENT_LOGGED_OFF
+            elif kind is None:
+                if not agent["logged_on"]:
+                    continue
+                kind = ev.AGENT_LOGGED_ON
+            reason = agent.get("reason") if kind == ev.AGENT_NOT_READY else None
+            events.append(Event(kind, now(), device=device, monitor=device,
+                                agent_id=agent["agent_id"], reason=reason))
+        return events
+
+    @staticmethod
+    def _do_not_disturb_events(on: bool, device: str, now: Callable[[], float]) -> list[Event]:
+        return [Event(ev.DO_NOT_DISTURB, now(), device=device, monitor=device,
+                      data={"do_not_disturb": codec.boolean(on)})]
+
+    @staticmethod
+    def _forwarding_events(
+        items: list[dict[str, Any]], device: str, now: Callable[[], float]
+    ) -> list[Event]:
+        return [
+            Event(ev.FORWARDING, now(), device=device, monitor=device,
+                  data={key: value for key, value in item.items() if value is not None})
+            for item in items if item["forwarding_type"] and item["forward_status"]
+        ]
+
+    def _emit_all(self, events: list[Event]) -> None:
+        for event in events:
+            self._emit(event)
+
+    def _log_refusal(self, failure: Failure, service: str, device: str) -> None:
+        self.log.info("{service} {device} refused: {error}", service=service, device=device,
+                      error=failure.getErrorMessage())
 
     def _paced(
         self, items: Sequence[str], action: Callable[[str], Deferred[Any]]
@@ -409,6 +486,11 @@ class CstaDriver(CstaServices):
 
     def _emit(self, event: Event) -> None:
         event.link = self.name
+        if event.event in ev.AGENT_EVENTS and event.device is not None:
+            if event.event == ev.AGENT_LOGGED_OFF:
+                self._agent_devices.discard(event.device)
+            else:
+                self._agent_devices.add(event.device)
         for sink in self._sinks:
             try:
                 sink(event)

@@ -228,6 +228,15 @@ class CstaServices:
         body = build("SetDoNotDisturb", [("device", device), ("doNotDisturbOn", boolean(on))])
         return self._call("SetDoNotDisturb", body)
 
+    def get_do_not_disturb(self, device: str) -> Deferred[bool]:
+        body = build("GetDoNotDisturb", [("device", device)])
+        return self._call("GetDoNotDisturb", body, codec.do_not_disturb_on)
+
+    def get_forwarding(self, device: str) -> Deferred[list[dict[str, str | None]]]:
+        """``[{"forwarding_type", "forward_status", "forward_to"}, ...]`` as the switch lists."""
+        body = build("GetForwarding", [("device", device)])
+        return self._call("GetForwarding", body, codec.forwarding_list)
+
     def set_forwarding(
         self, device: str, on: bool, to: str | None = None, kind: str = "immediate"
     ) -> Deferred[None]:

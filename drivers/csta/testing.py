@@ -122,10 +122,13 @@ class SwitchEnd:
         )
         return request
 
-    def answer_paced(self, name: str, respond: Any) -> list[Request]:
-        """Answer every `name` request, advancing the clock through the driver's pacing."""
+    def answer_paced(self, name: str, respond: Any, also: Any = None) -> list[Request]:
+        """Answer every `name` request, advancing the clock through the driver's pacing;
+        `also()` first answers whatever else each step sent (the requests paced with it)."""
         answered = []
         while True:
+            if also is not None:
+                also()
             pending = self.take(name)
             for request in pending:
                 respond(request)
@@ -150,10 +153,21 @@ class SwitchEnd:
 
         return self.answer_paced("MonitorStart", respond)
 
-    def answer_snapshots(self, parties: dict[str, list[tuple[str, str]]] | None = None
-                         ) -> list[Request]:
-        """Answer SnapshotDevice requests; `parties`: device -> [(call_id, state)]."""
+    def answer_snapshots(
+        self, parties: dict[str, list[tuple[str, str]]] | None = None, *,
+        agents: dict[str, tuple[str, str, str | None]] | None = None,
+        do_not_disturb: Sequence[str] = (),
+        forwarding: dict[str, dict[str, str]] | None = None,
+    ) -> list[Request]:
+        """Answer the resynchronisation queries, then the SnapshotDevice requests.
+
+        `parties`: device -> [(call_id, state)]; `agents`: device -> (agent ID, ECMA agent
+        state, reason); `do_not_disturb`: devices with it on; `forwarding`: device -> {ECMA
+        forwarding type: destination}. Devices not named have nothing on. Returns the
+        SnapshotDevice requests.
+        """
         parties = parties or {}
+        agents, forwarding = agents or {}, forwarding or {}
 
         def respond(request: Request) -> None:
             device = request.text("snapshotObject") or ""
@@ -168,7 +182,39 @@ class SwitchEnd:
             self.answer(request, "SnapshotDeviceResponse",
                         [("crossRefIDorSnapshotData", [("snapshotData", infos)])])
 
-        return self.answer_paced("SnapshotDevice", respond)
+        return self.answer_paced(
+            "SnapshotDevice", respond,
+            lambda: self.answer_features(agents, do_not_disturb, forwarding),
+        )
+
+    def answer_features(
+        self, agents: dict[str, tuple[str, str, str | None]],
+        do_not_disturb: Sequence[str], forwarding: dict[str, dict[str, str]],
+    ) -> None:
+        """Answer the GetAgentState / GetDoNotDisturb / GetForwarding requests sent so far."""
+        for request in self.take("GetAgentState"):
+            device = request.text("device") or ""
+            if device in agents:
+                agent_id, state, reason = agents[device]
+                entry = [("agentID", agent_id), ("loggedOnState", "true"),
+                         ("agentInfo", [("agentInfoItem", [("agentState", state),
+                                                           ("reasonCode", reason)])])]
+            else:
+                entry = [("loggedOnState", "false")]
+            self.answer(request, "GetAgentStateResponse",
+                        [("agentStateList", [("agentStateEntry", entry)])])
+        for request in self.take("GetDoNotDisturb"):
+            on = "true" if request.text("device") in do_not_disturb else "false"
+            self.answer(request, "GetDoNotDisturbResponse", [("doNotDisturbOn", on)])
+        for request in self.take("GetForwarding"):
+            active = forwarding.get(request.text("device") or "", {})
+            items = [
+                ("forwardListItem", [("forwardingType", kind),
+                                     ("forwardStatus", "true" if kind in active else "false"),
+                                     ("forwardDN", active.get(kind))])
+                for kind in ("forwardImmediate", "forwardBusy", "forwardNoAns")
+            ]
+            self.answer(request, "GetForwardingResponse", [("forwardingList", items)])
 
 
 def make_driver(devices: Sequence[str] = ("1001", "1002"), **options: Any

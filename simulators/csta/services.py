@@ -22,6 +22,7 @@ from simulators.csta.xmlcodec import (
     text,
 )
 from simulators.pbx.errors import InvalidCall, InvalidConnection, InvalidDevice, SwitchError
+from simulators.pbx.model import FORWARDING_TYPES
 from simulators.pbx.switch import Switch
 
 Service = Callable[[Switch, etree._Element], bytes]
@@ -194,6 +195,27 @@ def set_do_not_disturb(switch: Switch, req: etree._Element) -> bytes:
     return message("SetDoNotDisturbResponse")
 
 
+def get_do_not_disturb(switch: Switch, req: etree._Element) -> bytes:
+    on = switch.do_not_disturb(_device(req, "device"))
+    return message("GetDoNotDisturbResponse", element("doNotDisturbOn", _bool(on)))
+
+
+def get_forwarding(switch: Switch, req: etree._Element) -> bytes:
+    """Every forwarding type, active or not, so a reader learns of the ones switched off."""
+    active = switch.forwarding(_device(req, "device"))
+    items = "".join(
+        "<forwardListItem>" + element("forwardingType", kind)
+        + element("forwardStatus", _bool(kind in active)) + element("forwardDN", active.get(kind))
+        + "</forwardListItem>"
+        for kind in FORWARDING_TYPES
+    )
+    return message("GetForwardingResponse", f"<forwardingList>{items}</forwardingList>")
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
 def set_forwarding(switch: Switch, req: etree._Element) -> bytes:
     switch.set_forwarding(
         _device(req, "device"), text(req, "forwardingType") or "",
@@ -221,5 +243,7 @@ SERVICES: dict[str, Service] = {
     "SetAgentState": set_agent_state,
     "GetAgentState": get_agent_state,
     "SetDoNotDisturb": set_do_not_disturb,
+    "GetDoNotDisturb": get_do_not_disturb,
     "SetForwarding": set_forwarding,
+    "GetForwarding": get_forwarding,
 }

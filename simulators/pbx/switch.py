@@ -496,6 +496,13 @@ class Switch(GroupsMixin, AgentsMixin):
         if not on:
             self._member_free(ext)
 
+    def do_not_disturb(self, device: str) -> bool:
+        return self.extension(device).dnd
+
+    def forwarding(self, device: str) -> dict[str, str]:
+        """Forwarding type -> destination, for the types that are active."""
+        return dict(self.extension(device).forwards)
+
     def set_in_service(self, device: str, in_service: bool) -> None:
         """Unplug (False) or plug back (True) a telephone; calls to it fail meanwhile."""
         ext = self.extension(device)

@@ -6,7 +6,6 @@ model holds per device, in the model's own vocabulary.
 
 from __future__ import annotations
 
-import pytest
 import pytest_twisted
 
 from cti import events as ev
@@ -107,10 +106,6 @@ def test_a_freshly_logged_on_agent_has_the_switchs_state(make_rig):
     assert agents_belief(rig) == agents_truth(rig) == {"1004": ("A4", "not_ready", None)}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "driver: a resync snapshots connections only; agent states and do-not-disturb / forwarding "
-    "changed while the link was down stay as they were (no GetAgentState, and neither side "
-    "has GetDoNotDisturb / GetForwarding)"))
 @pytest_twisted.inlineCallbacks
 def test_agent_and_feature_changes_made_while_the_link_was_down_are_resynchronised(make_rig):
     rig = yield make_rig()

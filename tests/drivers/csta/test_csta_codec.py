@@ -431,7 +431,7 @@ def test_get_agent_state_response():
     ])])]))
     assert codec.agent_states(root) == {
         "state": "agentReady", "agents": [{"agent_id": "A1", "logged_on": True,
-                                            "state": "agentReady"}]}
+                                            "state": "agentReady", "reason": None}]}
 
 
 # -- round trips -------------------------------------------------------------------------------

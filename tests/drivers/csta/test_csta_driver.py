@@ -178,7 +178,8 @@ SERVICE_CASES = [
                                                ("agentInfo", [("agentInfoItem", [
                                                    ("agentState", "agentNotReady")])])])])],
      {"state": "agentNotReady",
-      "agents": [{"agent_id": "A1", "logged_on": True, "state": "agentNotReady"}]}),
+      "agents": [{"agent_id": "A1", "logged_on": True, "state": "agentNotReady",
+                  "reason": None}]}),
     ("snapshot_call", ("7",), "SnapshotCall", {"callID": "7"}, [], None),
 ]
 
@@ -392,8 +393,70 @@ def test_every_event_names_its_link():
     switch.event("DeliveredEvent", delivered(switch.monitor_xrefs["1001"]))
     switch.drop()
     assert {event.link for event in events} == {"pbx1"}
-    assert {ev.LINK_UP, ev.SNAPSHOT_DEVICE, ev.DELIVERED, ev.LINK_DOWN} == {
-        event.event for event in events}
+    assert {ev.LINK_UP, ev.DO_NOT_DISTURB, ev.FORWARDING, ev.SNAPSHOT_DEVICE, ev.DELIVERED,
+            ev.LINK_DOWN} == {event.event for event in events}
+
+
+# -- resynchronisation of agents and features ------------------------------------------------------
+
+def resync_events(events):
+    return [(e.event, e.device, e.monitor, e.agent_id, e.reason, e.data) for e in events
+            if e.event != ev.SNAPSHOT_DEVICE]
+
+
+def test_connecting_reads_each_devices_agent_do_not_disturb_and_forwarding_before_its_snapshot():
+    driver, reactor, events = make_driver(session_style="ecma354")
+    driver.start()
+    switch = SwitchEnd(reactor, driver).accept()
+    switch.grant_session()
+    switch.answer_monitors()
+    events.clear()
+    switch.answer_snapshots(agents={"1001": ("A1", "agentNotReady", "7")},
+                            do_not_disturb=["1002"],
+                            forwarding={"1002": {"forwardBusy": "2000"}})
+    per_device = {device: [e.event for e in events if e.device == device]
+                  for device in ("1001", "1002")}
+    assert per_device["1001"][-1] == per_device["1002"][-1] == ev.SNAPSHOT_DEVICE, (
+        "the snapshot comes last: a device is resynchronised once its snapshot is out")
+    found = resync_events(events)
+    assert (ev.AGENT_NOT_READY, "1001", "1001", "A1", "7", {}) in found
+    assert not any(e[0] in ev.AGENT_EVENTS and e[1] == "1002" for e in found), (
+        "no agent was ever reported at 1002: its log-off state is not news")
+    assert (ev.DO_NOT_DISTURB, "1002", "1002", None, None, {"do_not_disturb": "true"}) in found
+    assert (ev.DO_NOT_DISTURB, "1001", "1001", None, None, {"do_not_disturb": "false"}) in found
+    assert (ev.FORWARDING, "1002", "1002", None, None, {
+        "forwarding_type": "forwardBusy", "forward_status": "true", "forward_to": "2000",
+    }) in found
+    assert (ev.FORWARDING, "1002", "1002", None, None, {
+        "forwarding_type": "forwardImmediate", "forward_status": "false"}) in found
+
+
+def test_an_agent_that_logged_off_while_the_link_was_down_is_reported_logged_off():
+    driver, reactor, events, switch = up()
+    switch.event("AgentLoggedOnEvent", [("monitorCrossRefID", switch.monitor_xrefs["1001"]),
+                                        ("agentDevice", [("deviceIdentifier", "1001")]),
+                                        ("agentID", "A1")])
+    switch.drop()
+    reactor.advance(1.0)
+    again = SwitchEnd(reactor, driver).accept()
+    again.grant_session("S1", 300)
+    events.clear()
+    again.answer_snapshots()
+    agents = [(e.event, e.device) for e in events if e.event in ev.AGENT_EVENTS]
+    assert agents == [(ev.AGENT_LOGGED_OFF, "1001")]
+
+
+def test_a_refused_query_costs_only_its_part_of_the_resync():
+    driver, reactor, events = make_driver(["8001"], session_style="ecma354")
+    driver.start()
+    switch = SwitchEnd(reactor, driver).accept()
+    switch.grant_session()
+    switch.answer_monitors()
+    events.clear()
+    for name in ("GetAgentState", "GetDoNotDisturb", "GetForwarding"):
+        switch.error(switch.request(name), "operation", "invalidDeviceID")
+    switch.answer_snapshots({"8001": [("5", "connected")]})
+    assert [e.event for e in events] == [ev.SNAPSHOT_DEVICE]
 
 
 def test_the_driver_offers_every_command_of_the_driver_interface_with_its_signature():

@@ -224,6 +224,25 @@ def test_do_not_disturb_and_forwarding(peer, switch):
     assert switch.devices["1001"].dnd is True
 
 
+def test_do_not_disturb_and_forwarding_can_be_read_back(peer, switch):
+    switch.set_do_not_disturb("1001", True)
+    switch.set_forwarding("1001", "forwardBusy", "1002", True)
+    peer.request("GetDoNotDisturb", "<device>1001</device>")
+    _, root = only(peer.frames())
+    assert (local(root), root.findtext(q("doNotDisturbOn"))) == ("GetDoNotDisturbResponse", "true")
+    peer.request("GetForwarding", "<device>1001</device>")
+    _, root = only(peer.frames())
+    assert local(root) == "GetForwardingResponse"
+    items = {i.findtext(q("forwardingType")): (i.findtext(q("forwardStatus")),
+                                                i.findtext(q("forwardDN")))
+             for i in root.iter(q("forwardListItem"))}
+    assert items == {"forwardImmediate": ("false", None), "forwardBusy": ("true", "1002"),
+                     "forwardNoAns": ("false", None)}, "every type, so ones switched off show"
+    peer.request("GetDoNotDisturb", "<device>8001</device>")
+    _, root = only(peer.frames())
+    assert local(root) == "CSTAErrorCode", "a trunk has no do-not-disturb"
+
+
 def test_snapshot_device_and_call(peer, phones):
     call_id = phones.call("+4930123", "1001")
     peer.request("SnapshotDevice", "<snapshotObject>1001</snapshotObject>")
