@@ -158,6 +158,18 @@ def test_transfer_before_the_target_answers_ends_well_once_it_answers(make_rig):
 
 
 @pytest_twisted.inlineCallbacks
+def test_consulting_an_outside_number_shows_it_ringing_until_it_answers(make_rig):
+    rig = yield make_rig()
+    call_id = yield answered_inbound_call(rig)
+    consult_id = yield rig.driver.consultation_call(call_id, "1001", EXTERNAL)
+    yield rig.agree()
+    assert rig.belief()[consult_id] == {"1001": "connected", EXTERNAL: "alerting"}
+    rig.phones.answer(EXTERNAL)
+    yield rig.agree()
+    assert rig.belief()[consult_id] == {"1001": "connected", EXTERNAL: "connected"}
+
+
+@pytest_twisted.inlineCallbacks
 def test_transferring_a_caller_to_an_outside_number_frees_both_trunk_channels(make_rig):
     rig = yield make_rig()
     call_id = yield answered_inbound_call(rig)
