@@ -402,7 +402,7 @@ class CallRecord(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     record_key: Mapped[str] = mapped_column(String(64), unique=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(32))
     link: Mapped[str | None] = mapped_column(String(64))
     call_id: Mapped[str | None] = mapped_column(String(64), index=True)
     segment: Mapped[int] = mapped_column(Integer, default=0)
