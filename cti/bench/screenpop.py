@@ -229,7 +229,8 @@ async def _measure(url: str, tenant: Any, extensions: list[str], args: Any) -> d
     workdir = tempfile.mkdtemp(prefix="cti-bench-screenpop-run-")
     pbx = testing.SimulatedPbx(extensions=extensions, queues=())
     config = testing.server_config(url, links=[pbx.link(tenant=tenant.code)],
-                                   database_spool=os.path.join(workdir, "calls.spool"))
+                                   database_spool=os.path.join(workdir, "calls.spool"),
+                                   freeze_heap=True)
     running = await testing.start_server(config=config)
     client = testing.ApiClient(running.url)
     rng = random.Random(args.seed)

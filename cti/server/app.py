@@ -6,6 +6,7 @@ real server on 127.0.0.1:0 inside the test reactor (see tests/server/serverkit.p
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from twisted.internet import defer
@@ -107,6 +108,8 @@ class Server:
         for link in self.links.links.values():
             link.start()
         log.info("api listening on {host}:{port}", host=self.address[0], port=self.address[1])
+        if self.config.freeze_heap:
+            gc.freeze()
         return self.address
 
     @defer.inlineCallbacks

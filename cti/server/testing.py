@@ -118,6 +118,7 @@ def server_config(database_url: str, links: Iterable[LinkConfig] = (), **overrid
         login_failure_delay=0.2,
         disconnect_grace=30.0,
         links=tuple(links),
+        freeze_heap=False,
     )
     return replace(base, **overrides)
 
