@@ -72,7 +72,7 @@ def test_server_prints_the_bound_port_serves_the_api_and_keeps_retrying_the_swit
         assert record["level"] == "warn" and record["link"] == "gone"
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(10)
+        process.wait(30)
         process.stdout.close()
         process.stderr.close()
 
