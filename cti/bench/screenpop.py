@@ -9,8 +9,10 @@ pop arrived, so the call records of finished calls are written while later calls
 Latency of a call: from the moment the simulator hands the Delivered frame to its transport to
 the moment the client's WebSocket receives the `screen_pop` (perf_counter in this one process;
 the simulator, the server and the clients share its reactor, as in the end-to-end tests).
-Reported: p50_ms, p99_ms, max_ms, calls_per_second (offered over the measured window), calls,
-missing (no pop within 5 s), found (pops naming the customer), customers, database.
+The first 2 s of calls warm up and are not counted. Reported: p50_ms, p99_ms, max_ms, mean_ms,
+calls_per_second (offered over the measured window), calls, missing (no pop within 5 s), found
+(pops naming the customer), agents, customers, database, setup_seconds, generated (customers
+this run had to generate). The server runs as `cti server` does, heap frozen once started.
 
 Customers come from db.generate in the tenant `screenpop-N` (N customers), created once and
 reused: by default in a SQLite file under --cache-dir, keyed by N; with --database in that
