@@ -25,6 +25,7 @@ from cti.server.database import Database
 from cti.server.links import Link, create_driver
 from cti.server.linkset import LinkSet
 from cti.server.services import Services
+from cti.server.smdr_links import SmdrLink, is_smdr
 from drivers.base import Driver
 
 log = Logger(namespace="cti.server")
@@ -61,7 +62,11 @@ class Server:
             openapi=lambda: build_document(ROUTES.routes),
         )
         injected = drivers or {}
+        self.smdr_links: list[SmdrLink] = []
         for link_config in config.links:
+            if is_smdr(link_config):
+                self.smdr_links.append(SmdrLink(link_config, self.database, reactor))
+                continue
             driver = injected.get(link_config.name) or create_driver(link_config, reactor)
             link = Link(link_config, driver, reactor)
             self.links.add(link)
@@ -107,6 +112,8 @@ class Server:
         self.services.acd.start_polling(self.config.acd_reload_seconds)
         for link in self.links.links.values():
             link.start()
+        for smdr in self.smdr_links:
+            smdr.start()
         log.info("api listening on {host}:{port}", host=self.address[0], port=self.address[1])
         if self.config.freeze_heap:
             gc.freeze()
@@ -121,6 +128,11 @@ class Server:
                 yield link.stop()
             except Exception:
                 log.failure("stopping link {link} failed", link=link.name)
+        for smdr in self.smdr_links:
+            try:
+                yield smdr.stop()
+            except Exception:
+                log.failure("stopping link {link} failed", link=smdr.name)
         if self.port is not None:
             yield self.port.stopListening()
             self.port = None
