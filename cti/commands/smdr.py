@@ -44,6 +44,8 @@ def main(argv: list[str]) -> int:
     listen.add_argument("--spool", default="cti-smdr.spool",
                         help="where records wait while the database is away")
     listen.add_argument("--link", help="the link name stored with each record (default: URL)")
+    listen.add_argument("--reconnect", type=float, default=None, metavar="SECONDS",
+                        help="reopen the port SECONDS after it closes (default: stop)")
     listen.add_argument("--retry-seconds", type=float, default=5.0,
                         help="how often the spool is retried while the database is away")
     args = parser.parse_args(argv)
@@ -136,7 +138,7 @@ def _listen(args: Any) -> int:
     try:
         listener = SmdrListener(
             args.url, sink, format=None if args.format == AUTO else args.format, warn=warn,
-            reactor=reactor, reconnect_delay=None,
+            reactor=reactor, reconnect_delay=args.reconnect,
         )
     except ValueError as exc:
         raise CLIError(str(exc), 2) from None

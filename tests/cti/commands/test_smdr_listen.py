@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from cti.numbers import DialPlan
 from db import models as m
 from db import tenants
+from db.engine import make_engine
 from db.records import Tenant
 from drivers.serial.smdr import read_bytes
 from tests.db.conftest import (  # noqa: F401 - the database fixtures of tests/db, shared
@@ -199,7 +200,7 @@ def test_a_database_outage_mid_stream_loses_nothing_and_doubles_nothing(
     assert "0 duplicate" in err and "waiting" not in err, err
     rows = stored_rows(engine)
     # Every record once, in the order the PBX printed them (identical lines stay apart).
-    assert [row.raw for row in rows] == [r.raw for _, r in read_bytes(b"".join(lines))]
+    assert [row.raw for row in rows] == raws_of(lines)
     assert len({row.record_key for row in rows}) == 27
     assert all(row.tenant_id == acme.id and row.source == "smdr:siemens-hipath" for row in rows)
     # 10.04.19 23:19:06 in Berlin (summer time, UTC+2) is 21:19:06 UTC.
@@ -234,3 +235,45 @@ def test_bad_zone_url_tenant_or_an_unreachable_database_is_a_one_line_error(
     out, err = finished(process)
     assert process.returncode != 0 and out == ""
     assert err.count("\n") == 1 and err.startswith("cti: error: ") and message in err, err
+
+
+def test_with_reconnect_a_reopened_port_replaying_its_buffer_stores_nothing_twice(
+        sqlite_template, tmp_path):  # noqa: F811
+    database = f"sqlite:///{tmp_path / 'cti.db'}"
+    with open(sqlite_template, "rb") as src, open(tmp_path / "cti.db", "wb") as dst:
+        dst.write(src.read())
+    lines = record_lines(fixture("avaya-ip-office.csv"))
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(30)
+
+    def terminal_server() -> None:
+        first, _ = listener.accept()
+        first.sendall(b"".join(lines[:2]))
+        time.sleep(0.3)
+        first.close()
+        again, _ = listener.accept()
+        with again:
+            again.sendall(b"".join(lines))
+            time.sleep(5)
+
+    thread = threading.Thread(target=terminal_server, daemon=True)
+    thread.start()
+    process = cti_process("smdr", "listen", f"serial+tcp://127.0.0.1:{listener.getsockname()[1]}",
+                          "--database", database, "--spool", str(tmp_path / "s.spool"),
+                          "--reconnect", "0.2", "--count", "6", "--seconds", "30")
+    try:
+        out, err = finished(process)
+    finally:
+        listener.close()
+    assert process.returncode == 0, err
+    assert "4 stored, 2 duplicate, 0 spooled" in err
+    assert "reopening in 0.2 s" in err
+    stored = make_engine(database)
+    try:
+        assert [row.raw for row in stored_rows(stored)] == raws_of(lines)
+    finally:
+        stored.dispose()
+
+
+def raws_of(lines: list[bytes]) -> list[str]:
+    return [record.raw for _, record in read_bytes(b"".join(lines))]
