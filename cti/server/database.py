@@ -43,8 +43,10 @@ class Database:
         self.engine = make_engine(url)
         self.pool = DBThreadPool(self.engine, reactor, max_threads=threads_max, name="cti-db")
         # Its own engine too: sharing the writers' connection pool, the lookup threads got
-        # overflow connections, opened and closed again around every lookup.
-        self.lookups = (DBThreadPool(make_engine(url, pool_size=LOOKUP_THREADS),
+        # overflow connections, opened and closed again around every lookup. No pre-ping (a
+        # round trip before every lookup): lookup() retries once on a connection found dead.
+        self.lookups = (DBThreadPool(make_engine(url, pool_size=LOOKUP_THREADS,
+                                                 pool_pre_ping=False),
                                      reactor, max_threads=LOOKUP_THREADS, name="cti-db-lookup")
                         if _separate_readers(self.engine) else self.pool)
         self.recorder = DurableCallRecorder(self.engine, spool_path) if spool_path else None
@@ -73,7 +75,12 @@ class Database:
     def lookup(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         """fn(connection, ...) like run(), on the lookup pool: for reads a caller waits on
         (the screen-pop), which must not queue behind writes. fn must not write."""
-        return self.lookups.run(fn, *args, **kwargs).addErrback(_unavailable)
+        def again(failure: Failure) -> Any:
+            if isinstance(failure.value, DBAPIError) and failure.value.connection_invalidated:
+                return self.lookups.run(fn, *args, **kwargs)
+            return failure
+
+        return self.lookups.run(fn, *args, **kwargs).addErrback(again).addErrback(_unavailable)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         """fn(engine, *args, **kwargs) on a database thread (migrations, bulk work)."""

@@ -52,3 +52,27 @@ def test_login_customers_and_tickets_on_mariadb(mariadb_url):
     finally:
         yield client.close()
         yield running.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_screen_pop_lookup_survives_its_connection_being_killed(mariadb_url):
+    """The lookup pool skips the pre-ping round trip; a dead connection costs a retry only."""
+    from db import customers
+
+    config = testing.server_config(mariadb_url, database_upgrade=True)
+    running = yield testing.start_server(config=config)
+    database = running.server.database
+    try:
+        seeded = yield database.run(testing.demo_tenant)
+        tenant = seeded["tenant"]
+        ids = set()
+        for _ in range(4):  # both lookup threads hold a connection
+            ids.add((yield database.lookup(lambda conn: conn.execute(
+                text("SELECT CONNECTION_ID()")).scalar())))
+        for connection_id in ids:
+            yield database.run(lambda conn, cid=connection_id: conn.execute(text(f"KILL {cid}")))
+        for _ in range(4):
+            pop = yield database.lookup(customers.screen_pop, tenant, "0301234567")
+            assert pop.customer.id == seeded["ada"]
+    finally:
+        yield running.stop()
