@@ -115,10 +115,12 @@ def update_customer(
     customer_id: int,
     *,
     phones: Iterable[PhoneInput] | None = None,
+    addresses: Iterable[Address] | None = None,
     actor: str = "system",
     **fields: Any,
 ) -> None:
-    """Change the named fields; `phones`, when given, replaces the customer's numbers."""
+    """Change the named fields; `phones` or `addresses`, when given, replace the customer's
+    numbers or addresses (an empty sequence removes them all)."""
     allowed = {"name", "company", "email", "vip", "priority", "external_ref", "notes", "custom"}
     unknown = set(fields) - allowed
     if unknown:
@@ -139,9 +141,20 @@ def update_customer(
             )
         )
         _insert_children(conn, tenant, customer_id, phone_rows, (), ())
+    if addresses is not None:
+        addresses = [_checked_address(a) for a in addresses]
+        conn.execute(
+            m.CustomerAddress.__table__.delete().where(
+                m.CustomerAddress.tenant_id == tenant.id,
+                m.CustomerAddress.customer_id == customer_id,
+            )
+        )
+        _insert_children(conn, tenant, customer_id, (), addresses, ())
     changes: dict[str, Any] = {k: str(v) for k, v in fields.items()}
     if phone_rows is not None:
         changes["phones"] = [row["number"] for row in phone_rows]
+    if addresses is not None:
+        changes["addresses"] = [_fields(a) for a in addresses]
     audit(conn, tenant.id, actor, "update", "customer", customer_id, changes)
 
 
@@ -323,6 +336,26 @@ def set_ticket_status(conn: Connection, tenant: Tenant, ticket_id: int, status: 
         raise NotFound(f"no ticket {ticket_id} in tenant {tenant.code!r}")
 
 
+def set_ticket_body(conn: Connection, tenant: Tenant, ticket_id: int, body: str | None) -> None:
+    """Replace a ticket's text (the agent rewrote the case description)."""
+    changed = conn.execute(
+        update(m.Ticket)
+        .where(m.Ticket.tenant_id == tenant.id, m.Ticket.id == ticket_id)
+        .values(body=body, updated_at=utcnow())
+    ).rowcount
+    if not changed:
+        raise NotFound(f"no ticket {ticket_id} in tenant {tenant.code!r}")
+
+
+def get_ticket(conn: Connection, tenant: Tenant, ticket_id: int) -> Ticket:
+    row = conn.execute(
+        select(m.Ticket).where(m.Ticket.tenant_id == tenant.id, m.Ticket.id == ticket_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no ticket {ticket_id} in tenant {tenant.code!r}")
+    return _ticket(row)
+
+
 def open_tickets(conn: Connection, tenant: Tenant, customer_id: int, limit: int = 10) -> list[Ticket]:
     rows = conn.execute(
         _OPEN_TICKETS, {"tenant_id": tenant.id, "customer_id": customer_id, "limit": limit}
@@ -383,6 +416,16 @@ def _insert_children(
     contact_rows = [{**base, **_fields(c)} for c in contacts]
     if contact_rows:
         conn.execute(insert(m.CustomerContact), contact_rows)
+
+
+def _checked_address(address: Address) -> Address:
+    """ValueError for a part longer than its column: MariaDB would refuse it, SQLite keep it."""
+    columns = m.CustomerAddress.__table__.columns
+    for name, value in _fields(address).items():
+        limit = columns[name].type.length
+        if value is not None and len(value) > limit:
+            raise ValueError(f"address {name} longer than {limit} characters")
+    return address
 
 
 def _fields(item: Address | Contact) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from cti.api.errors import BadRequest, NotFound
 from cti.server.views import customer_dict, interaction_dict, ticket_dict
 from db import customers as db_customers
 from db.errors import NotFound as DbNotFound
-from db.records import Tenant
+from db.records import Address, Tenant
 
 _TICKET_TYPES = {"after_sales": "after-sales"}
 
@@ -49,8 +49,9 @@ class Crm:
         fields = _customer_fields(body)
 
         def work(conn: Any) -> Any:
-            customer_id = db_customers.create_customer(conn, tenant, actor=session.user,
-                                                       **fields)
+            customer_id = db_customers.create_customer(
+                conn, tenant, actor=session.user, addresses=_addresses(body.get("address")),
+                **fields)
             return db_customers.get_customer(conn, tenant, customer_id)
 
         customer = yield self._db_lookup(work)
@@ -62,6 +63,10 @@ class Crm:
         fields = _customer_fields(body)
 
         def work(conn: Any) -> Any:
+            if "address" in body:
+                current = db_customers.get_customer(conn, tenant, customer_id)
+                if body["address"] != customer_dict(current)["address"]:
+                    fields["addresses"] = _addresses(body["address"])
             db_customers.update_customer(conn, tenant, customer_id, actor=session.user,
                                          **fields)
             return db_customers.get_customer(conn, tenant, customer_id)
@@ -118,7 +123,7 @@ class Crm:
                 conn, tenant, customer_id, kind, body["subject"], body=body.get("body"),
                 agent_id=session.extra.get("agent_db_id"),
             )
-            return _find_ticket(conn, tenant, customer_id, ticket_id)
+            return db_customers.get_ticket(conn, tenant, ticket_id)
 
         ticket = yield self._db_lookup(work)
         return ticket_dict(ticket)
@@ -126,13 +131,19 @@ class Crm:
     @defer.inlineCallbacks
     def update_ticket(self, session: Session, ticket_id: int, body: dict[str, Any]) -> Any:
         tenant = yield self._tenant(session.tenant)
-        if body.get("body") is not None:
-            raise BadRequest("changing a ticket's body is not supported yet; add an interaction")
         status = body.get("status")
-        if not status:
-            raise BadRequest("nothing to change: give \"status\"")
-        yield self._db_lookup(db_customers.set_ticket_status, tenant, ticket_id, status)
-        return {"id": ticket_id, "status": status}
+        if not status and "body" not in body:
+            raise BadRequest("nothing to change: give \"status\" or \"body\"")
+
+        def work(conn: Any) -> Any:
+            if status:
+                db_customers.set_ticket_status(conn, tenant, ticket_id, status)
+            if "body" in body:
+                db_customers.set_ticket_body(conn, tenant, ticket_id, body["body"])
+            return db_customers.get_ticket(conn, tenant, ticket_id)
+
+        ticket = yield self._db_lookup(work)
+        return ticket_dict(ticket)
 
     @defer.inlineCallbacks
     def _db_lookup(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -145,11 +156,11 @@ class Crm:
             raise BadRequest(str(exc)) from None
 
 
-def _find_ticket(conn: Any, tenant: Tenant, customer_id: int, ticket_id: int) -> Any:
-    for ticket in db_customers.list_tickets(conn, tenant, customer_id):
-        if ticket.id == ticket_id:
-            return ticket
-    raise DbNotFound(f"no ticket {ticket_id}")
+def _addresses(text: str | None) -> list[Address]:
+    """The API's one-line address, kept whole as the street line of the customer's only
+    address (an unchanged line is not written back, so structured rows keep their parts)."""
+    text = (text or "").strip()
+    return [Address(street=text)] if text else []
 
 
 def _customer_fields(body: dict[str, Any]) -> dict[str, Any]:

@@ -171,3 +171,40 @@ def test_names_and_notes_keep_every_unicode_character(engine, acme):
         customer = customers.screen_pop(conn, acme, "030999888").customer
     assert (customer.id, customer.name, customer.notes) == (customer_id, name, notes)
     assert customer.custom == {"称呼": "王先生"}
+
+
+def test_a_ticket_is_read_by_id_and_its_body_rewritten(engine, acme, globex, bob):
+    with engine.begin() as conn:
+        ticket = customers.create_ticket(conn, acme, bob, "complaint", "Late", body="3 days")
+        before = customers.get_ticket(conn, acme, ticket)
+        customers.set_ticket_body(conn, acme, ticket, "5 days now, customer angry")
+        after = customers.get_ticket(conn, acme, ticket)
+    assert (before.subject, before.body, before.status) == ("Late", "3 days", "open")
+    assert (after.body, after.status, after.customer_id) == ("5 days now, customer angry", "open", bob)
+    assert after.updated_at >= before.updated_at
+    with engine.begin() as conn:
+        with pytest.raises(NotFound):
+            customers.get_ticket(conn, globex, ticket)
+        with pytest.raises(NotFound):
+            customers.set_ticket_body(conn, globex, ticket, "not theirs")
+        with pytest.raises(NotFound):
+            customers.get_ticket(conn, acme, 999_999)
+        assert customers.get_ticket(conn, acme, ticket).body == "5 days now, customer angry"
+
+
+def test_addresses_are_replaced_as_a_whole_and_removed_by_an_empty_list(engine, acme, bob):
+    moved = Address(street="Seestr. 9", city="Hamburg", postal_code="20095", country="DE")
+    with engine.begin() as conn:
+        customers.update_customer(conn, acme, bob, addresses=[moved], actor="1001")
+        assert customers.get_customer(conn, acme, bob).addresses == (moved,)
+        customers.update_customer(conn, acme, bob, name="Bob B. Baker")
+        assert customers.get_customer(conn, acme, bob).addresses == (moved,)
+        customers.update_customer(conn, acme, bob, addresses=[])
+        assert customers.get_customer(conn, acme, bob).addresses == ()
+
+
+def test_an_address_part_longer_than_its_column_is_refused_and_nothing_changes(engine, acme, bob):
+    with engine.begin() as conn:
+        with pytest.raises(ValueError, match="street longer than 200"):
+            customers.update_customer(conn, acme, bob, addresses=[Address(street="x" * 201)])
+        assert customers.get_customer(conn, acme, bob).addresses[0].city == "Berlin"
