@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from twisted.internet import endpoints, ssl
@@ -17,7 +18,30 @@ from cti.errors import CLIError
 
 
 class _Silent(Site):
-    """A Site that leaves access logging to the dispatcher's structured log lines."""
+    """A Site that leaves access logging to the dispatcher's structured log lines, and ends
+    the connections it accepted once its port stops listening: a stopped server must not go
+    on answering clients' kept-alive connections with stopped services (as a process exit,
+    a stop is then seen by every client at once)."""
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__(resource)
+        self._transports: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def buildProtocol(self, addr: Any) -> Any:  # noqa: N802 (Twisted's name)
+        protocol = super().buildProtocol(addr)
+        connect = protocol.makeConnection
+
+        def make_connection(transport: Any) -> None:
+            self._transports.add(transport)
+            connect(transport)
+
+        protocol.makeConnection = make_connection
+        return protocol
+
+    def stopFactory(self) -> None:  # noqa: N802 (Twisted's name)
+        super().stopFactory()
+        for transport in list(self._transports):
+            transport.loseConnection()
 
     def log(self, request: Any) -> None:
         pass

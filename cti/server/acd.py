@@ -252,6 +252,13 @@ class AcdRunner:
         self._run(acd, lambda e, now: e.agent_login(agent_id, now, extension, skills=skills,
                                                      ready=False, reason="login"))
 
+    def busy(self, acd: TenantAcd, agent_id: str, call_id: str) -> None:
+        """The agent is on a call the ACD did not see begin (up before the login); it ends
+        the agent's busy time as any direct call does."""
+        if call_id not in acd.engine.calls and call_id not in acd.direct:
+            acd.direct[call_id] = agent_id
+            self._run(acd, lambda e, now: e.agent_busy(agent_id, call_id, now))
+
     def set_status(self, acd: TenantAcd, agent_id: str, status: str, reason: str | None) -> None:
         def step(engine: Engine, now: float) -> list[Any]:
             if status == "ready":

@@ -83,8 +83,10 @@ class AgentBoard:
     def log_on(self, tenant: str, agent_id: str, extension: str, now: float, *,
                name: str | None = None, skills: dict[str, int] | None = None,
                queues: list[str] | None = None, wrapup_seconds: float | None = None,
-               reason: str = "login") -> AgentView:
-        """Seat the agent at `extension`, status not_ready (reason `login`)."""
+               reason: str = "login", calls: dict[str, str] | None = None) -> AgentView:
+        """Seat the agent at `extension`, status not_ready (reason `login`). `calls` are the
+        connections (call ID: state) already at the extension: a call that was up before the
+        login (a restarted server learns it from the switch's snapshot) keeps the agent busy."""
         occupant = self._seats.get((tenant, extension))
         if occupant is not None and occupant != agent_id:
             raise AgentStateError(f"extension {extension} is taken by agent {occupant}")
@@ -99,6 +101,10 @@ class AgentBoard:
         agent.queues = list(queues if queues is not None else agent.queues)
         agent.wrapup_seconds = wrapup_seconds
         self._seats[(tenant, extension)] = agent_id
+        for call_id, state in (calls or {}).items():
+            agent.calls.setdefault(call_id, state)
+            if state in (ev.CONNECTED, ev.HOLD):
+                agent.talk_started.setdefault(call_id, now)
         self._set(agent, NOT_READY, reason, now)
         agent.state = self._derived_state(agent)
         return agent

@@ -130,17 +130,21 @@ class Services:
         log.info("{user} ({role}) logged in to {tenant} at {extension}", user=session.user,
                  role=session.role, tenant=session.tenant, extension=seat or "-")
         if seated:
+            present = self._connections_at(session.tenant, seat)
             try:
                 view = self.agents.log_on(
                     session.tenant, agent.number, seat, self.now(), name=agent.name,
                     skills=agent.skill_levels(), queues=queues,
-                    wrapup_seconds=agent.wrapup_seconds,
+                    wrapup_seconds=agent.wrapup_seconds, calls=present,
                 )
             except AgentStateError as exc:
                 self.sessions.revoke(session.token)
                 raise Conflict(str(exc)) from None
             self._publish_agent(view)
             self.acd.login(tenant_acd, agent.number, seat, agent.skill_levels())
+            for call_id, state in present.items():
+                if state in (ev.CONNECTED, ev.HOLD, ev.INITIATED):
+                    self.acd.busy(tenant_acd, agent.number, call_id)
         return session.to_dict()
 
     def session_info(self, session: Session) -> dict[str, Any]:
@@ -225,6 +229,11 @@ class Services:
 
     def _visible_calls(self, session: Session) -> list[Any]:
         return [call for call in self.calls.calls() if self._may_see(session, call)]
+
+    def _connections_at(self, tenant: str, device: str) -> dict[str, str]:
+        """call ID: connection state of the tenant's live calls at `device`."""
+        return {call.call_id: call.connections[device].state for call in self.calls.calls()
+                if device in call.connections and self.links.tenant_of(call.link) == tenant}
 
     def _may_see(self, session: Session, call: Any, ever: bool = False) -> bool:
         if self.links.tenant_of(call.link) != session.tenant:

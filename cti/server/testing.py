@@ -149,6 +149,23 @@ def start_server(tmp_path: Any = None, *, config: ServerConfig | None = None,
     return RunningServer(server, server.url, host, port)
 
 
+@defer.inlineCallbacks
+def restart_server(running: RunningServer, **overrides: Any) -> Any:
+    """Stop `running` and start a new Server with its config on the same host and port (and so
+    the same database and links): what clients see when the process is restarted. Sessions
+    and tokens are gone; fires with the new RunningServer."""
+    config = replace(running.server.config, listen_host=running.host, listen_port=running.port,
+                     database_upgrade=False, **overrides)
+    yield running.stop()
+    server = Server(config, _reactor())
+    try:
+        host, port = yield server.start()
+    except BaseException:
+        yield server.stop()
+        raise
+    return RunningServer(server, server.url, host, port)
+
+
 _TEMPLATE: list[str] = []
 
 
