@@ -55,7 +55,7 @@ def site(tmp_path):
 def desktop(site, qtbot):
     made = []
 
-    def make(user, extension):
+    def make():
         model = DesktopModel(ApiClient(site.running.url), stream_options={"initial_delay": 0.05})
         window = MainWindow(model, use_tray=False)
         qtbot.addWidget(window)
@@ -83,8 +83,12 @@ def _statuses(model):
 
 @pytest_twisted.ensureDeferred
 async def test_call_in_progress_survives_a_server_restart(site, desktop, qtbot, wait_until):
-    model, window = desktop("1001", "1001")
+    model, window = desktop()
+    neighbour, _ = desktop()
+    sup, _ = desktop()
     await model.login("1001", PASSWORD, "1001")
+    await neighbour.login("1002", PASSWORD, "1002")
+    await sup.login("sup", PASSWORD)
     await model.when_synced()
     await model.set_ready()
     await wait_until(lambda: model.agent_state.status == "ready")
@@ -111,6 +115,12 @@ async def test_call_in_progress_survives_a_server_restart(site, desktop, qtbot, 
     assert (model.agent_state.status, model.agent_state.reason) == ("not_ready", "login")
     await wait_until(lambda: model.agent_state.state == "in_call")
     assert child(window, QLabel, "connectionLabel").text() == "● Online"
+    for other in (neighbour, sup):
+        await wait_until(lambda other=other: other.connection == "connected")
+        await other.when_synced()
+    assert (neighbour.agent_state.status, neighbour.agent_state.state) == ("not_ready", "idle")
+    await wait_until(lambda: call_id in sup.calls.calls)
+    await wait_until(lambda: sup.supervisor.agents.get("1001", {}).get("state") == "in_call")
 
     qtbot.mouseClick(child(window, QPushButton, "hangupButton"), Qt.LeftButton)
     await wait_until(lambda: model.calls.my_calls() == [])
@@ -128,7 +138,7 @@ async def test_call_in_progress_survives_a_server_restart(site, desktop, qtbot, 
 @pytest_twisted.ensureDeferred
 async def test_idle_desktop_shows_offline_then_online_without_user_action(site, desktop,
                                                                          wait_until):
-    model, window = desktop("1002", "1002")
+    model, window = desktop()
     await model.login("1002", PASSWORD, "1002")
     await model.when_synced()
     label = child(window, QLabel, "connectionLabel")
