@@ -135,6 +135,9 @@ class CstaDriver(CstaServices):
         self._stop_waiters: list[Deferred[None]] = []
         self._generation = 0
         self._agent_devices: set[str] = set()
+        self._features_on: set[tuple[str, str]] = set()
+        """(device, feature) this link has reported active: do_not_disturb or a forwarding
+        type. A resync reports a feature that is off only if it had been reported on."""
         """Devices this link last reported an agent logged on at."""
 
     # -- Driver life cycle ---------------------------------------------------------------------
@@ -385,19 +388,27 @@ class CstaDriver(CstaServices):
                                 agent_id=agent["agent_id"], reason=reason))
         return events
 
-    @staticmethod
-    def _do_not_disturb_events(on: bool, device: str, now: Callable[[], float]) -> list[Event]:
+    def _do_not_disturb_events(
+        self, on: bool, device: str, now: Callable[[], float]
+    ) -> list[Event]:
+        """Do-not-disturb as an event, when it is on or was reported on before (not noise)."""
+        if not on and (device, ev.DO_NOT_DISTURB) not in self._features_on:
+            return []
         return [Event(ev.DO_NOT_DISTURB, now(), device=device, monitor=device,
                       data={"do_not_disturb": codec.boolean(on)})]
 
-    @staticmethod
     def _forwarding_events(
-        items: list[dict[str, Any]], device: str, now: Callable[[], float]
+        self, items: list[dict[str, Any]], device: str, now: Callable[[], float]
     ) -> list[Event]:
+        """Each forwarding type that is active, or was reported active before, as an event."""
         return [
             Event(ev.FORWARDING, now(), device=device, monitor=device,
                   data={key: value for key, value in item.items() if value is not None})
-            for item in items if item["forwarding_type"] and item["forward_status"]
+            for item in items
+            if item["forwarding_type"] and item["forward_status"] and (
+                item["forward_status"] == "true"
+                or (device, item["forwarding_type"]) in self._features_on
+            )
         ]
 
     def _emit_all(self, events: list[Event]) -> None:
@@ -491,11 +502,25 @@ class CstaDriver(CstaServices):
                 self._agent_devices.discard(event.device)
             else:
                 self._agent_devices.add(event.device)
+        elif event.event in (ev.DO_NOT_DISTURB, ev.FORWARDING) and event.device is not None:
+            self._remember_feature(event)
         for sink in self._sinks:
             try:
                 sink(event)
             except Exception:
                 self.log.failure("event sink failed on {event}", event=event.event)
+
+    def _remember_feature(self, event: Event) -> None:
+        if event.event == ev.DO_NOT_DISTURB:
+            key, on = ev.DO_NOT_DISTURB, event.data.get("do_not_disturb")
+        else:
+            key, on = event.data.get("forwarding_type"), event.data.get("forward_status")
+        if key is None:
+            return
+        if on == "true":
+            self._features_on.add((event.device, key))
+        else:
+            self._features_on.discard((event.device, key))
 
     def _fire_ready(self, error: Exception | None) -> None:
         waiters, self._ready_waiters = self._ready_waiters, []

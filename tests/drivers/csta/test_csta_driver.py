@@ -393,7 +393,7 @@ def test_every_event_names_its_link():
     switch.event("DeliveredEvent", delivered(switch.monitor_xrefs["1001"]))
     switch.drop()
     assert {event.link for event in events} == {"pbx1"}
-    assert {ev.LINK_UP, ev.DO_NOT_DISTURB, ev.FORWARDING, ev.SNAPSHOT_DEVICE, ev.DELIVERED,
+    assert {ev.LINK_UP, ev.SNAPSHOT_DEVICE, ev.DELIVERED,
             ev.LINK_DOWN} == {event.event for event in events}
 
 
@@ -423,12 +423,33 @@ def test_connecting_reads_each_devices_agent_do_not_disturb_and_forwarding_befor
     assert not any(e[0] in ev.AGENT_EVENTS and e[1] == "1002" for e in found), (
         "no agent was ever reported at 1002: its log-off state is not news")
     assert (ev.DO_NOT_DISTURB, "1002", "1002", None, None, {"do_not_disturb": "true"}) in found
-    assert (ev.DO_NOT_DISTURB, "1001", "1001", None, None, {"do_not_disturb": "false"}) in found
     assert (ev.FORWARDING, "1002", "1002", None, None, {
         "forwarding_type": "forwardBusy", "forward_status": "true", "forward_to": "2000",
     }) in found
+    assert not any(e[0] == ev.DO_NOT_DISTURB and e[1] == "1001" for e in found), (
+        "do-not-disturb that is off and was never reported on is not news")
+    assert not any(e[0] == ev.FORWARDING and e[5]["forward_status"] == "false" for e in found)
+
+
+def test_a_feature_switched_off_while_the_link_was_down_is_reported_off():
+    driver, reactor, events = make_driver(session_style="ecma354")
+    driver.start()
+    switch = SwitchEnd(reactor, driver).accept()
+    switch.grant_session()
+    switch.answer_monitors()
+    switch.answer_snapshots(do_not_disturb=["1002"], forwarding={"1002": {"forwardBusy": "2000"}})
+    switch.drop()
+    reactor.advance(1.0)
+    switch = SwitchEnd(reactor, driver).accept()
+    switch.grant_session()
+    switch.answer_monitors()
+    events.clear()
+    switch.answer_snapshots()
+    found = resync_events(events)
+    assert (ev.DO_NOT_DISTURB, "1002", "1002", None, None, {"do_not_disturb": "false"}) in found
     assert (ev.FORWARDING, "1002", "1002", None, None, {
-        "forwarding_type": "forwardImmediate", "forward_status": "false"}) in found
+        "forwarding_type": "forwardBusy", "forward_status": "false"}) in found
+    assert not any(e[1] == "1001" for e in found)
 
 
 def test_an_agent_that_logged_off_while_the_link_was_down_is_reported_logged_off():
