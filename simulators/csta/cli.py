@@ -35,6 +35,9 @@ def parse_args(argv: list[str]) -> Any:
                         help="longest ECMA-354 session duration granted")
     parser.add_argument("--route-timeout", type=shared.typed(shared.seconds, "seconds"),
                         default=5.0, metavar="SECONDS")
+    parser.add_argument("--scenario-start", choices=("monitored", "now"), default="monitored",
+                        help="run the scenario a second after the first MonitorStart, so a "
+                        "client sees it from its first call (default), or at once")
     options = parser.parse_args(argv)
     shared.check_switch_arguments(options, PROG)
     return options
@@ -61,6 +64,9 @@ class RunningSimulator:
         return host.host, host.port
 
     def stop(self) -> Any:
+        timer = self.extra.pop("scenario_timer", None)
+        if timer is not None and timer.active():
+            timer.cancel()
         if self.traffic is not None:
             self.traffic.close()
         if self.scenario is not None:
@@ -86,7 +92,16 @@ def start(options: Any, reactor: Any) -> RunningSimulator:
         reason = getattr(exc.socketError, "strerror", None) or str(exc.socketError)
         raise CLIError(f"cti sim csta: cannot listen on {host}:{port_number}: {reason}") from None
     running = RunningSimulator(switch, factory, port)
-    running.scenario = shared.start_scenario(switch, steps)
+    if steps is not None and options.scenario_start == "monitored":
+        def begin() -> None:
+            running.extra["scenario_timer"] = reactor.callLater(1.0, begin_now)
+
+        def begin_now() -> None:
+            running.scenario = shared.start_scenario(switch, steps)
+
+        factory.first_monitor.append(begin)
+    else:
+        running.scenario = shared.start_scenario(switch, steps)
     try:
         running.traffic = shared.make_traffic(options, switch, PROG,
                                               congested=lambda: factory.congested)

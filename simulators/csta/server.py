@@ -90,6 +90,8 @@ class CSTAServerFactory(Factory):
         """Connections whose transport asked us to stop producing (send buffer full)."""
         self.drained: list[Callable[[], None]] = []
         """Called whenever the last paused connection resumes."""
+        self.first_monitor: list[Callable[[], None]] = []
+        """Called once, when the first MonitorStart of any client is granted."""
         self._xrefs = itertools.count(1)
         self._held: list[SwitchEvent] | None = None
         switch.subscribe(self.on_switch_event)
@@ -185,6 +187,9 @@ class CSTAServerFactory(Factory):
         self.monitors[xref] = monitor
         self.by_device.setdefault(device, []).append(monitor)
         owner.monitors.add(xref)
+        callbacks, self.first_monitor = self.first_monitor, []
+        for callback in callbacks:
+            callback()
         return xref
 
     def stop_monitor(self, xref: str) -> Monitor | None:

@@ -16,6 +16,7 @@ from twisted.internet import defer, protocol, reactor, task
 from cti.errors import CLIError
 from simulators.csta import cli
 from simulators.csta.framing import FrameReceiver
+from simulators.csta.server import Subscriber
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 NS = "http://www.ecma-international.org/standards/ecma-323/csta/ed4"
@@ -161,3 +162,19 @@ def test_the_command_reports_a_bad_argument_in_one_line():
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "HOST:PORT" in result.stderr
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_scenario_waits_for_the_first_monitor_so_a_client_sees_it_whole(tmp_path):
+    scenario = tmp_path / "one.scn"
+    scenario.write_text("call +4930123 -> 1001\n")
+    running = cli.start(cli.parse_args(["--listen", "127.0.0.1:0", "--extensions", "1001",
+                                        "--scenario", str(scenario)]), reactor)
+    try:
+        yield task.deferLater(reactor, 1.5, lambda: None)
+        assert running.switch.snapshot()["calls"] == {}, "no client yet: nothing has happened"
+        running.factory.start_monitor("1001", Subscriber(None))
+        yield task.deferLater(reactor, 1.5, lambda: None)
+        assert len(running.switch.snapshot()["calls"]) == 1
+    finally:
+        yield running.stop()
