@@ -491,6 +491,7 @@ class EventStream:
         self._running = False
         self._protocol: _StreamProtocol | None = None
         self._retry: IDelayedCall | None = None
+        self._connecting: defer.Deferred | None = None
         self._probe: IDelayedCall | None = None
         self._silent = 0
 
@@ -505,6 +506,9 @@ class EventStream:
         """Close the stream for good (logout, shutdown); no reconnect follows."""
         self._running = False
         self._cancel_timers()
+        if self._connecting is not None:
+            # An attempt still connecting would go on trying (and connect) after the stop.
+            self._connecting.cancel()
         if self._protocol is not None:
             self._protocol.close()
         self._set_status(STOPPED, "")
@@ -536,7 +540,16 @@ class EventStream:
             connectTimeout=int(self.client.timeout) or 1,
         )
         connecting = defer.Deferred.fromCoroutine(endpoint.connect(_Factory(self)))
+        self._connecting = connecting
+        connecting.addBoth(self._attempt_over, connecting)
         connecting.addErrback(self._connect_failed)
+
+    def _attempt_over(self, result: Any, attempt: defer.Deferred) -> Any:
+        if self._connecting is attempt:
+            self._connecting = None
+        if isinstance(result, Failure) and result.check(defer.CancelledError):
+            return None
+        return result
 
     def _connect_failed(self, failure: Failure) -> None:
         reason = failure.value

@@ -82,6 +82,7 @@ class Link:
         self.driver = driver
         self._reactor = reactor
         self._nag: Any = None
+        self._stopped = False
         self.up = False
         driver.add_sink(self._on_event)
 
@@ -91,10 +92,14 @@ class Link:
 
     def start(self) -> None:
         log.info("link {link}: connecting to {url}", link=self.name, url=self.config.url)
+        self._stopped = False
         self.driver.start()
         self._schedule_nag()
 
     def stop(self) -> defer.Deferred[None]:
+        """Stop the driver and the nagging: the link_down the stopping driver reports must not
+        arm a new nag, which would fire on a server already gone."""
+        self._stopped = True
         self._cancel_nag()
         return defer.maybeDeferred(self.driver.stop)
 
@@ -114,6 +119,8 @@ class Link:
             self._schedule_nag()
 
     def _schedule_nag(self) -> None:
+        if self._stopped:
+            return
         if self._nag is None or not self._nag.active():
             self._nag = self._reactor.callLater(self.config.retry_seconds, self._still_down)
 

@@ -71,6 +71,7 @@ class Services:
         self._openapi = openapi
         self._tenants: dict[str, Tenant] = {}
         self._grace: dict[tuple[str, str], Any] = {}
+        self._stopped = False
         self._queue_sent: dict[tuple[str, str], float] = {}
         self._queue_pending: dict[tuple[str, str], Any] = {}
         self._agent_rows: list[tuple[Any, ...]] = []
@@ -181,7 +182,7 @@ class Services:
 
     def stream_disconnected(self, session: Session) -> None:
         """Start the grace period: no reconnect within it -> not_ready (disconnected)."""
-        if not (session.agent_id and session.acd):
+        if self._stopped or not (session.agent_id and session.acd):
             return
         if self.hub.streams_of(session.tenant, session.agent_id):
             return
@@ -211,6 +212,9 @@ class Services:
         self._acd_status(session.tenant, session.agent_id, "not_ready", "disconnected")
 
     def stop(self) -> None:
+        """Cancel every timer and schedule no new one: the streams the hub closes after this
+        disconnect later, on a server already gone (and a restarted one must not be touched)."""
+        self._stopped = True
         for pending in [*self._grace.values(), *self._queue_pending.values()]:
             if pending.active():
                 pending.cancel()
@@ -455,7 +459,7 @@ class Services:
     def _queue_changed(self, tenant: str, queue: str) -> None:
         """Publish queue_stats for `queue`, at most once a second (docs/api.md)."""
         key = (tenant, queue)
-        if key in self._queue_pending:
+        if self._stopped or key in self._queue_pending:
             return
         wait = self._queue_sent.get(key, -1e9) + 1.0 - self.now()
         if wait > 0:

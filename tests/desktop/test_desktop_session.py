@@ -180,7 +180,7 @@ async def test_reconnect_restores_calls_and_rebuilds_the_pop(recorded_api, deskt
 
 
 @pytest_twisted.ensureDeferred
-async def test_server_without_hello_is_restored_over_rest(recorded_api, desktops):
+async def test_server_without_hello_is_restored_over_rest(recorded_api, desktops, wait_until):
     api, url = recorded_api
     api.send_hello = False
     api.add_call({"call_id": "c3", "calling": "+4930999", "called": "2001",
@@ -190,6 +190,8 @@ async def test_server_without_hello_is_restored_over_rest(recorded_api, desktops
     await model.when_synced()
     assert "c3" in model.calls.calls
     assert ("GET", "/calls", None) in api.requests
+    # The restored call's pop is rebuilt over REST as well; its requests end before the test.
+    await wait_until(lambda: model.pop.call_id == "c3")
 
 
 @pytest_twisted.ensureDeferred
