@@ -153,6 +153,19 @@ def _unreachable(base_url: str, failure: Failure) -> ApiUnreachable:
     return ApiUnreachable(f"cannot reach the CTI server at {base_url}: {text}")
 
 
+class _ClosablePool(HTTPConnectionPool):
+    """A pool that, once closed, keeps no connection: a request still running at close() would
+    otherwise put its connection in the cache when it ends, with a four-minute idle timer."""
+
+    closed = False
+
+    def _putConnection(self, key: Any, connection: Any) -> None:  # noqa: N802 (Twisted's name)
+        if self.closed:
+            connection.transport.loseConnection()
+            return
+        super()._putConnection(key, connection)
+
+
 class ApiClient:
     """REST calls of docs/api.md, with the session token once logged in."""
 
@@ -168,7 +181,7 @@ class ApiClient:
         self.reactor = reactor
         self.timeout = timeout
         self.tls_policy = tls_policy(ca_file)
-        self._pool = HTTPConnectionPool(reactor, persistent=True)
+        self._pool = _ClosablePool(reactor, persistent=True)
         self._pool.maxPersistentPerHost = 4
         self._agent = Agent(reactor, contextFactory=self.tls_policy, pool=self._pool,
                             connectTimeout=timeout)
@@ -213,7 +226,9 @@ class ApiClient:
         return defer.Deferred.fromCoroutine(self.request(method, path, body))
 
     def close(self) -> defer.Deferred:
-        """Close idle HTTP connections (tests and shutdown)."""
+        """Close idle HTTP connections, and those of requests still running as they end
+        (tests and shutdown)."""
+        self._pool.closed = True
         return self._pool.closeCachedConnections()
 
     # -- sessions ------------------------------------------------------------------------------

@@ -49,3 +49,41 @@ def samples_dir() -> str:
     if not os.path.isdir(path):
         pytest.skip("shared/samples is not beside this checkout")
     return path
+
+
+def _listening(reactor) -> list:
+    from twisted.internet import tcp
+
+    return [reader for reader in reactor.getReaders() if isinstance(reader, tcp.Port)]
+
+
+@pytest.fixture(autouse=True)
+def reactor_left_clean():
+    """Fail a test that leaves delayed calls or listening ports on the shared reactor: they
+    fire or answer during a later test, which then fails for no fault of its own. What was
+    already there before the test is not its doing; cleanup still settling gets a moment."""
+    import pytest_twisted
+    from twisted.internet import reactor, task
+
+    calls_before = set(reactor.getDelayedCalls())
+    ports_before = set(_listening(reactor))
+    yield
+
+    def leftovers() -> tuple[list, list]:
+        calls = [call for call in reactor.getDelayedCalls()
+                 if call.active() and call not in calls_before]
+        return calls, [port for port in _listening(reactor) if port not in ports_before]
+
+    calls, ports = leftovers()
+    if calls or ports:
+        pytest_twisted.blockon(task.deferLater(reactor, 0.2, lambda: None))
+        calls, ports = leftovers()
+    if not (calls or ports):
+        return
+    found = ([f"delayed call {call.func!r} due in {call.getTime() - reactor.seconds():.1f}s"
+              for call in calls] + [f"listening port {port}" for port in ports])
+    for call in calls:
+        call.cancel()
+    for port in ports:
+        port.stopListening()
+    pytest.fail("left on the shared reactor: " + "; ".join(found), pytrace=False)
