@@ -51,6 +51,11 @@ def samples_dir() -> str:
     return path
 
 
+SETTLE_SECONDS = 3.0
+"""How long a test's cleanup may take to settle (a request to a server just stopped being
+refused, a closing handshake) on a loaded machine; a real leak outlives it."""
+
+
 def _listening(reactor) -> list:
     from twisted.internet import tcp
 
@@ -61,7 +66,7 @@ def _listening(reactor) -> list:
 def reactor_left_clean():
     """Fail a test that leaves delayed calls or listening ports on the shared reactor: they
     fire or answer during a later test, which then fails for no fault of its own. What was
-    already there before the test is not its doing; cleanup still settling gets a moment."""
+    already there before the test is not its doing; cleanup still settling gets SETTLE_SECONDS."""
     import pytest_twisted
     from twisted.internet import reactor, task
 
@@ -75,8 +80,9 @@ def reactor_left_clean():
         return calls, [port for port in _listening(reactor) if port not in ports_before]
 
     calls, ports = leftovers()
-    if calls or ports:
-        pytest_twisted.blockon(task.deferLater(reactor, 0.2, lambda: None))
+    deadline = reactor.seconds() + SETTLE_SECONDS
+    while (calls or ports) and reactor.seconds() < deadline:
+        pytest_twisted.blockon(task.deferLater(reactor, 0.05, lambda: None))
         calls, ports = leftovers()
     if not (calls or ports):
         return
