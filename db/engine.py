@@ -14,7 +14,7 @@ import os
 import sqlite3
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -40,6 +40,27 @@ def parse_url(url: str | URL) -> URL:
             f"unsupported database {parsed.get_backend_name()!r} (use sqlite:/// or mysql+pymysql://)"
         )
     return parsed
+
+
+def create_database(url: str | URL) -> None:
+    """CREATE DATABASE IF NOT EXISTS (utf8mb4) for a MySQL/MariaDB URL; SQLite needs nothing.
+
+    Lets the first `cti db upgrade` (or a benchmark) start from a bare server account.
+    Connection failures propagate as SQLAlchemy errors for the caller to word.
+    """
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return
+    if not parsed.database:
+        raise CLIError(f"{parsed.render_as_string()} names no database: add /NAME to the URL")
+    server = make_engine(parsed._replace(database=None))
+    quoted = "`" + parsed.database.replace("`", "``") + "`"
+    try:
+        with server.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS {quoted} "
+                              "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    finally:
+        server.dispose()
 
 
 def make_engine(url: str | URL | None = None, *, connect_timeout: int = 5, **kwargs: Any) -> Engine:

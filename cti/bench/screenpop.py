@@ -139,25 +139,16 @@ def _prepare(url: str, args: Any) -> tuple[Any, list[str], int]:
 
 
 def _create_mysql_database(url: str) -> None:
-    """CREATE DATABASE IF NOT EXISTS for a MySQL/MariaDB URL naming one."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
+    """The benchmark's MySQL/MariaDB database, created if missing (nothing for SQLite)."""
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from db.engine import make_engine, parse_url
+    from db.engine import create_database
 
-    parsed = parse_url(url)
-    if parsed.get_backend_name() == "sqlite" or not parsed.database:
-        return
-    admin = make_engine(make_url(url)._replace(database=None))
     try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{parsed.database}` "
-                              "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    except Exception as exc:
-        raise CLIError(f"creating database {parsed.database}: "
+        create_database(url)
+    except SQLAlchemyError as exc:
+        raise CLIError(f"creating the database of {url}: "
                        f"{str(getattr(exc, 'orig', exc)).splitlines()[0]}") from None
-    finally:
-        admin.dispose()
 
 
 class PopWatcher:

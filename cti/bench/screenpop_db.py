@@ -31,7 +31,7 @@ from cti.errors import CLIError
 from cti.numbers import DialPlan
 from db import migrate, tenants
 from db.customers import count_customers, screen_pop
-from db.engine import make_engine
+from db.engine import create_database, make_engine
 from db.errors import NotFound
 from db.generate import generate_customers, phone_number
 from db.records import Tenant
@@ -127,17 +127,12 @@ def _wipe(engine: Engine) -> None:
 
 def _mysql_database(server_url: str, customers: int) -> str:
     name = f"cti_bench_screenpop_{customers}"
-    url = make_url(server_url)
-    admin = make_engine(url._replace(database=None))
+    url = make_url(server_url).set(database=name)
     try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{name}` "
-                              "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+        create_database(url)
     except SQLAlchemyError as error:
         raise CLIError(f"MySQL {url.render_as_string()}: {_reason(error)}") from None
-    finally:
-        admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return url.render_as_string(hide_password=False)
 
 
 def _callers(tenant: Tenant, customers: int, lookups: int, seed: int) -> list[tuple[str, bool]]:

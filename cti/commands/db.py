@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import IO
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,7 +27,7 @@ from cti.errors import CLIError
 from cti.numbers import DialPlan
 from db import migrate, tenants
 from db.customers import count_customers
-from db.engine import database_url, is_mysql, make_engine
+from db.engine import create_database, database_url, is_mysql, make_engine
 from db.errors import NotFound
 
 
@@ -84,7 +84,7 @@ def _engine(url: str) -> Iterator[Engine]:
 
 def _upgrade(engine: Engine, url: str) -> int:
     if is_mysql(engine):
-        _create_mysql_database(url)
+        create_database(url)
     before = migrate.current_revision(engine)
     after = migrate.upgrade(engine)
     if before == after:
@@ -92,25 +92,6 @@ def _upgrade(engine: Engine, url: str) -> int:
     else:
         print(f"{_safe(url)}: migrated from {before or 'empty'} to {after}")
     return 0
-
-
-def _create_mysql_database(url: str) -> None:
-    """A new MySQL/MariaDB database is created (utf8mb4) by the first upgrade, so installing
-    needs only the server account."""
-    parsed = make_url(url)
-    if not parsed.database:
-        raise CLIError(f"{_safe(url)} names no database: add /NAME to the URL")
-    server = make_engine(parsed._replace(database=None))
-    try:
-        with server.begin() as conn:
-            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS {_quote_identifier(parsed.database)} "
-                              "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    finally:
-        server.dispose()
-
-
-def _quote_identifier(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 def _require_schema(engine: Engine, url: str) -> None:
