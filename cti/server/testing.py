@@ -386,3 +386,39 @@ class _Factory:
 
     def buildProtocol(self, url: str) -> EventStreamClient:
         return self.client
+
+
+def self_signed_certificate(directory: Any) -> tuple[str, str, bytes]:
+    """A certificate for 127.0.0.1, for TLS tests: (server PEM path with the key, CA PEM path
+    with the certificate only, the certificate's PEM bytes)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption())
+    server, ca = os.path.join(str(directory), "server.pem"), os.path.join(str(directory), "ca.pem")
+    with open(server, "wb") as handle:
+        handle.write(cert_pem + key_pem)
+    with open(ca, "wb") as handle:
+        handle.write(cert_pem)
+    return server, ca, cert_pem
