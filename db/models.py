@@ -474,3 +474,43 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CallContext(Base):
+    """What the server gathered about a live call that the switch does not keep: attached
+    data, the agents' notes and the customer its screen-pop found.
+
+    Written through while the call lives, so a restarted server finds it again for the calls
+    its links' snapshots rebuild; `ended_at` is set when the call ends, and the row goes at the
+    call's disposition or once the retention time has passed. A call's IDs (the current one
+    and those transfer and conference merged into it) are rows of CallContextId.
+    """
+
+    __tablename__ = "call_contexts"
+    __table_args__ = (
+        Index("ix_call_contexts_tenant_id_updated_at", "tenant_id", "updated_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    link: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallContextId(Base):
+    """One of a call context's call IDs: a transferred call is found by its old and new IDs."""
+
+    __tablename__ = "call_context_ids"
+    __table_args__ = (
+        Index("ix_call_context_ids_tenant_id_link", "tenant_id", "link", "call_id"),
+    )
+    context_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("call_contexts.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    link: Mapped[str] = mapped_column(String(64))
