@@ -30,6 +30,7 @@ from simulators.csta.xmlcodec import (
     local,
     message,
     parse,
+    ring_all,
     text,
 )
 from simulators.pbx import events as ev
@@ -348,7 +349,7 @@ class CSTAServerProtocol(FrameReceiver):
         if not destination:
             raise Refused("operation", "invalidDeviceID")
         self.factory.switch.route_select(reg_id, text(req, "routingCrossRefID") or "",
-                                         destination)
+                                         destination, also=ring_all(req))
         return None
 
     def do_RouteEnd(self, req: etree._Element) -> None:

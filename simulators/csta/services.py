@@ -19,6 +19,7 @@ from simulators.csta.xmlcodec import (
     device,
     element,
     message,
+    ring_all,
     text,
 )
 from simulators.pbx.errors import InvalidCall, InvalidConnection, InvalidDevice, SwitchError
@@ -131,7 +132,7 @@ def reconnect_call(switch: Switch, req: etree._Element) -> bytes:
 
 def deflect_call(switch: Switch, req: etree._Element) -> bytes:
     call_id, device_id = _conn(req, "callToBeDiverted")
-    switch.deflect_call(call_id, device_id, _device(req, "newDestination"))
+    switch.deflect_call(call_id, device_id, _device(req, "newDestination"), also=ring_all(req))
     return message("DeflectCallResponse")
 
 

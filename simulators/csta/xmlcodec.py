@@ -14,6 +14,8 @@ from cti.numbers import normalize_device
 
 CSTA_NS = "http://www.ecma-international.org/standards/ecma-323/csta/ed4"
 SESSION_NS = "http://www.ecma-international.org/standards/ecma-354/appl_session"
+RING_ALL_NS = "urn:x-cti-middleware:csta:1"
+"""Our privateData namespace (docs/csta-wire.md, "Parallel alerting")."""
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 _PARSER = etree.XMLParser(
@@ -85,6 +87,24 @@ def connection(element: etree._Element | None, name: str) -> tuple[str | None, s
     field = child(element, name)
     raw = text(field, "deviceID")
     return text(field, "callID"), (normalize_device(raw) or raw) if raw else None
+
+
+def ring_all(request: etree._Element) -> tuple[str, ...]:
+    """The further destinations of a DeflectCall / RouteSelect: the deviceIDs of a `ringAll`
+    element in our namespace inside extensions/privateData/private. Vendor privateData in
+    other namespaces is ignored, as a switch ignores what it does not know."""
+    extensions = child(request, "extensions")
+    if extensions is None:
+        return ()
+    found = extensions.find(f".//{{{RING_ALL_NS}}}ringAll")
+    if found is None:
+        return ()
+    numbers = []
+    for item in found:
+        if local(item) == "deviceID" and item.text and item.text.strip():
+            raw = item.text.strip()
+            numbers.append(normalize_device(raw) or raw)
+    return tuple(numbers)
 
 
 def esc(value: str) -> str:

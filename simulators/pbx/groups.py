@@ -8,10 +8,11 @@ the pilot's own distribution rings members: ring-all, hunt (circular) or linear.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from simulators.pbx import events as ev
-from simulators.pbx.errors import InvalidState, NotForThisDevice, SwitchError
+from simulators.pbx.errors import NotForThisDevice, SwitchError
 from simulators.pbx.model import (
     AGENT_READY,
     ALERTING,
@@ -66,15 +67,17 @@ class GroupsMixin:
         for route in [r for r in self.routes.values() if r.registration == reg_id]:
             self._route_fallback(route, error="routeRegisterCancelled", notify=False)
 
-    def route_select(self, reg_id: str, xref: str, destination: str) -> None:
+    def route_select(self, reg_id: str, xref: str, destination: str,
+                     also: Iterable[str] = ()) -> None:
+        """Send the call waiting at the pilot to `destination`; with `also`, to several
+        extensions alerting at once (the first to answer wins)."""
         route = self._route(reg_id, xref)
-        self._check_dialable(destination)
-        if destination in route.call.connections:
-            raise InvalidState(f"{destination} is already in call {route.call.call_id}")
+        also = tuple(also)
+        self._check_destinations(route.call, destination, also)
         self._forget_route(route)
         conn = route.call.connections.get(route.pilot)
         if conn is not None:
-            self._redirect(conn, destination, cause="redirected")
+            self._redirect(conn, destination, cause="redirected", also=also)
         self._emit_route_end(route, error=None)
 
     def route_end(self, reg_id: str, xref: str) -> None:

@@ -18,7 +18,7 @@ Call-ID rules (docs/simulator-scenarios.md repeats them):
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from simulators.pbx import events as ev
@@ -407,15 +407,28 @@ class Switch(GroupsMixin, AgentsMixin):
         self._release(active, cause="normalClearing")
         self._retrieve(held)
 
-    def deflect_call(self, call_id: str, device: str, destination: str) -> None:
-        """Send an alerting or queued call on to another destination (same call ID)."""
+    def deflect_call(self, call_id: str, device: str, destination: str,
+                     also: Iterable[str] = ()) -> None:
+        """Send an alerting or queued call on to another destination (same call ID).
+
+        `also`: further extensions alerted at the same time (parallel alerting); the first to
+        answer wins and the others are cleared. A call alerting at several devices moves as one:
+        deflecting it from one of them clears the others first.
+        """
         conn = self.connection(call_id, device)
         if conn.state not in (ALERTING, QUEUED):
             raise InvalidState(f"{device} is {conn.state}: only alerting or queued calls deflect")
-        self._check_dialable(destination)
-        if destination in conn.call.connections:
-            raise InvalidState(f"{destination} is already in call {call_id}")
-        self._redirect(conn, destination, cause="redirected")
+        call = conn.call
+        siblings = [c for c in call.connections.values()
+                    if conn.state == ALERTING and c is not conn and c.state == ALERTING
+                    and not c.external]
+        also = tuple(also)
+        self._check_destinations(call, destination, also, leaving={c.device for c in siblings})
+        for sibling in siblings:
+            self._drop(sibling, cause="redirected")
+        self._redirect(conn, destination, cause="redirected", also=also)
+        for sibling in siblings:
+            self._after_leaving(sibling.device)
 
     def single_step_transfer(self, call_id: str, device: str, destination: str) -> str:
         """Hand the call at `device` to `destination`; the remaining parties get a NEW call ID."""
@@ -660,8 +673,10 @@ class Switch(GroupsMixin, AgentsMixin):
                    details={"new_destination": destination})
         self._offer(call, destination, cause=cause, hops=hops + 1)
 
-    def _redirect(self, conn: Connection, destination: str, cause: str, hops: int = 0) -> None:
-        """Move a ringing or queued leg to another destination (deflect, route, no answer)."""
+    def _redirect(self, conn: Connection, destination: str, cause: str, hops: int = 0,
+                  also: tuple[str, ...] = ()) -> None:
+        """Move a ringing or queued leg to another destination (deflect, route, no answer);
+        with `also`, to several extensions alerting at once."""
         call, device = conn.call, conn.device
         conn.cancel_timer()
         self._detach(conn)
@@ -671,7 +686,48 @@ class Switch(GroupsMixin, AgentsMixin):
         owner = self.devices.get(device)
         if isinstance(owner, Extension):
             self._member_free(owner)
-        self._offer(call, destination, cause=cause, hops=hops + 1)
+        if also:
+            self._offer_parallel(call, (destination, *also), cause=cause, hops=hops + 1)
+        else:
+            self._offer(call, destination, cause=cause, hops=hops + 1)
+
+    def _check_destinations(self, call: Call, destination: str, also: tuple[str, ...],
+                            leaving: Collection[str] = ()) -> None:
+        """Refuse a redirection the switch cannot carry out: an undialable number, a party of
+        the call (other than legs about to be cleared), or a parallel alerting list that names
+        anything but free-standing extensions, or one twice."""
+        wanted = (destination, *also)
+        for number in wanted:
+            self._check_dialable(number)
+            if number in call.connections and number not in leaving:
+                raise InvalidState(f"{number} is already in call {call.call_id}")
+        if also:
+            if len(set(wanted)) != len(wanted):
+                raise InvalidDevice(f"a device is named twice in {', '.join(wanted)}")
+            for number in wanted:
+                if not isinstance(self.devices.get(number), Extension):
+                    raise NotForThisDevice(f"{number} is not an extension: parallel alerting "
+                                           "reaches extensions only")
+
+    def _offer_parallel(self, call: Call, destinations: tuple[str, ...], cause: str,
+                        hops: int) -> None:
+        """Alert every listed extension that can ring now (the first to answer takes the call,
+        answer_call clears the rest); one that cannot (busy, do not disturb, out of service,
+        forwarded) is left out. If none can, the first is offered as a single destination,
+        which reports why it failed."""
+        ringable = []
+        for number in destinations:
+            ext = self.devices[number]
+            if isinstance(ext, Extension) and not (ext.busy or ext.dnd or ext.out_of_service
+                                                   or ext.forwards.get(FORWARD_IMMEDIATE)):
+                ringable.append(ext)
+        if not ringable:
+            self._offer(call, destinations[0], cause=cause, hops=hops)
+            return
+        for ext in ringable:
+            conn = self._join(call, ext.number, ALERTING)
+            self._emit(ev.DELIVERED, call, ext.number, cause=cause)
+            self._start_ring_timers(conn, ext, hops)
 
     def _fail(self, call: Call, device: str, cause: str) -> None:
         """The destination cannot take the call; an outside caller gives up after a while.
