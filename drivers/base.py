@@ -9,7 +9,7 @@ under drivers/ and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred
@@ -34,9 +34,16 @@ class LinkDown(DriverError):
 
 
 class Driver(Protocol):
-    """The commands a switch link carries. Devices and numbers are normalised strings."""
+    """The commands a switch link carries. Devices and numbers are normalised strings.
+
+    `parallel_alerting`: the link can alert several devices with one call at once (the
+    `also` destinations of deflect_call and route_select; the first to answer wins and the
+    switch clears the others). A driver without it (or with it False) is given no `also`
+    list; the server rings such a ring-all queue's agents one after another.
+    """
 
     name: str
+    parallel_alerting: bool
 
     def add_sink(self, sink: EventSink) -> None: ...
     def start(self) -> None: ...
@@ -69,7 +76,9 @@ class Driver(Protocol):
     def conference_call(self, held_call: str, active_call: str, device: str) -> Deferred[str]: ...
     def alternate_call(self, held_call: str, active_call: str, device: str) -> Deferred[None]: ...
     def reconnect_call(self, held_call: str, active_call: str, device: str) -> Deferred[None]: ...
-    def deflect_call(self, call_id: str, device: str, to: str) -> Deferred[None]: ...
+    def deflect_call(
+        self, call_id: str, device: str, to: str, also: Sequence[str] = ()
+    ) -> Deferred[None]: ...
     def single_step_transfer(self, call_id: str, device: str, to: str) -> Deferred[str]: ...
     def single_step_conference(
         self, call_id: str, device: str, joining: str, mode: str = "active"
@@ -88,5 +97,7 @@ class Driver(Protocol):
     ) -> Deferred[None]: ...
 
     # Routing: answers to route_request events.
-    def route_select(self, cross_ref: str, destination: str) -> Deferred[None]: ...
+    def route_select(
+        self, cross_ref: str, destination: str, also: Sequence[str] = ()
+    ) -> Deferred[None]: ...
     def route_end(self, cross_ref: str) -> Deferred[None]: ...

@@ -28,6 +28,8 @@ from drivers.base import DriverError
 
 CSTA_NS = "http://www.ecma-international.org/standards/ecma-323/csta/ed4"
 SESSION_NS = "http://www.ecma-international.org/standards/ecma-354/appl_session"
+RING_ALL_NS = "urn:x-cti-middleware:csta:1"
+"""Our privateData namespace: parallel alerting (docs/csta-wire.md, "Parallel alerting")."""
 
 # CSTA has no mixed content and no xml:id, so whitespace between elements (pretty-printed
 # switches) and the ID table are never read: not building them is the cheapest saving per frame.
@@ -710,18 +712,51 @@ def build(name: str, children: Iterable[Child], namespace: str | None = CSTA_NS)
 def _add_children(
     parent: etree._Element, children: Iterable[Child], qualify: Callable[[str], str]
 ) -> None:
+    """A tag in Clark notation (``{namespace}tag``) starts a subtree in that namespace (its
+    default namespace, children unprefixed): vendor or private data inside a CSTA request."""
     for tag, value in children:
         if value is None:
             continue
-        element = etree.SubElement(parent, qualify(tag))
+        inner = qualify
+        if tag.startswith("{"):
+            namespace = tag[1:tag.index("}")]
+            element = etree.SubElement(parent, tag, nsmap={None: namespace})
+
+            def inner(name: str, namespace: str = namespace) -> str:
+                return f"{{{namespace}}}{name}"
+        else:
+            element = etree.SubElement(parent, qualify(tag))
         if isinstance(value, str):
             element.text = value
         else:
-            _add_children(element, value, qualify)
+            _add_children(element, value, inner)
 
 
 def connection(tag: str, call_id: str, device: str | None = None) -> Child:
     return (tag, [("callID", call_id), ("deviceID", device)])
+
+
+def ring_all(devices: Sequence[str]) -> Child:
+    """The privateData naming further destinations to alert with a DeflectCall / RouteSelect
+    (left out when there are none)."""
+    if not devices:
+        return ("extensions", None)
+    listed: list[Child] = [("deviceID", device) for device in devices]
+    return ("extensions", [("privateData", [("private", [(f"{{{RING_ALL_NS}}}ringAll", listed)])])])
+
+
+def ring_all_devices(root: etree._Element) -> tuple[str, ...]:
+    """The further destinations a request names in our privateData (none: ``()``); privateData
+    of any other namespace is not ours and is ignored."""
+    found = root.find(f".//{{{RING_ALL_NS}}}ringAll")
+    if found is None:
+        return ()
+    numbers = []
+    for item in found:
+        raw = text_of(item) if local_name(item.tag) == "deviceID" else None
+        if raw:
+            numbers.append(normalize_device(raw) or raw)
+    return tuple(numbers)
 
 
 def boolean(value: bool) -> str:

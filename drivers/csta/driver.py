@@ -60,6 +60,9 @@ class CstaDriver(CstaServices):
     `reactor` provides IReactorTCP and IReactorTime (the global reactor in production,
     MemoryReactorClock in tests). `session_style`: "auto", "ecma354" or "system-status".
     `monitor_rate`: MonitorStart / SnapshotDevice requests per second at start-up.
+    `parallel_alerting`: the switch honours our ringAll privateData (docs/csta-wire.md), as the
+    simulator does; off by default, since a real switch ignores privateData it does not know
+    and would ring only the first destination.
     """
 
     log = Logger()
@@ -83,6 +86,7 @@ class CstaDriver(CstaServices):
         reconnect_initial: float = 1.0,
         reconnect_max: float = 30.0,
         snapshot_on_connect: bool = True,
+        parallel_alerting: bool = False,
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor as default_reactor
@@ -107,6 +111,7 @@ class CstaDriver(CstaServices):
         self.reconnect_initial = reconnect_initial
         self.reconnect_max = reconnect_max
         self.snapshot_on_connect = snapshot_on_connect
+        self.parallel_alerting = parallel_alerting
 
         self.devices: dict[str, None] = dict.fromkeys(devices)
         self.route_devices: dict[str, None] = dict.fromkeys(route_devices)
@@ -469,12 +474,17 @@ class CstaDriver(CstaServices):
             return succeed(None)
         return self._route_register_cancel_request(register_id)
 
-    def route_select(self, cross_ref: str, destination: str) -> Deferred[None]:
+    def route_select(
+        self, cross_ref: str, destination: str, also: Sequence[str] = ()
+    ) -> Deferred[None]:
+        refused = self._refuse_parallel("RouteSelect", also)
+        if refused is not None:
+            return refused
         register_id = self._routes.get(cross_ref)
         if register_id is None:
             return fail(DriverError("RouteSelect", f"no open route request {cross_ref!r}",
                                     "invalidCrossRefID"))
-        return self._route_select_request(register_id, cross_ref, destination)
+        return self._route_select_request(register_id, cross_ref, destination, also)
 
     def route_end(self, cross_ref: str) -> Deferred[None]:
         register_id = self._routes.pop(cross_ref, None)

@@ -7,6 +7,7 @@ else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lxml import etree
@@ -50,6 +51,8 @@ def _unknown(service: str, what: str, value: str, table: dict[str, str]) -> Defe
 
 class CstaServices:
     """Call control, agent, feature and routing services of docs/csta-wire.md."""
+
+    parallel_alerting = False
 
     def _call(
         self, service: str, body: bytes, decode: Decoder | None = ignore_result
@@ -149,11 +152,30 @@ class CstaServices:
         body = self._two_calls("ReconnectCall", held_call, active_call, device)
         return self._call("ReconnectCall", body)
 
-    def deflect_call(self, call_id: str, device: str, to: str) -> Deferred[None]:
+    def deflect_call(
+        self, call_id: str, device: str, to: str, also: Sequence[str] = ()
+    ) -> Deferred[None]:
+        """`also`: further destinations alerted at once (privateData ringAll), only on a link
+        whose switch honours it (`parallel_alerting`)."""
+        refused = self._refuse_parallel("DeflectCall", also)
+        if refused is not None:
+            return refused
         body = build(
-            "DeflectCall", [connection("callToBeDiverted", call_id, device), ("newDestination", to)]
+            "DeflectCall",
+            [
+                connection("callToBeDiverted", call_id, device),
+                ("newDestination", to),
+                codec.ring_all(also),
+            ],
         )
         return self._call("DeflectCall", body)
+
+    def _refuse_parallel(self, service: str, also: Sequence[str]) -> Deferred[None] | None:
+        """A list of further destinations on a link that would silently ring only the first."""
+        if also and not self.parallel_alerting:
+            return fail(DriverError(service, "this link does not alert several devices at once "
+                                    "(link option parallel_alerting)", "notSupported"))
+        return None
 
     def single_step_transfer(self, call_id: str, device: str, to: str) -> Deferred[str]:
         body = build(
@@ -266,7 +288,7 @@ class CstaServices:
         return self._call("RouteRegisterCancel", body)
 
     def _route_select_request(
-        self, register_id: str, cross_ref: str, destination: str
+        self, register_id: str, cross_ref: str, destination: str, also: Sequence[str] = ()
     ) -> Deferred[None]:
         body = build(
             "RouteSelect",
@@ -275,6 +297,7 @@ class CstaServices:
                 ("routingCrossRefID", cross_ref),
                 ("routeSelected", destination),
                 ("routeUsedReq", "false"),
+                codec.ring_all(also),
             ],
         )
         return self._call("RouteSelect", body, None)
