@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
@@ -98,11 +98,9 @@ def store(recorder: DurableCallRecorder, record: CallRecord) -> str:
 def check_database(engine: Engine, tenant_code: str | None) -> int | None:
     """The tenant's id (None without a code) once the database is reachable and migrated;
     CLIError saying what to do otherwise. Runs on a database thread."""
-    if "call_records" not in inspect(engine).get_table_names():
-        raise CLIError("the database has no schema: run `cti db upgrade` first")
-    current, head = migrate.current_revision(engine), migrate.head_revision()
-    if current != head:
-        raise CLIError(f"the database is at revision {current}, not {head}: run `cti db upgrade`")
+    problem = migrate.schema_problem(engine)
+    if problem is not None:
+        raise CLIError(f"the database {problem}")
     if tenant_code is None:
         return None
     with engine.connect() as conn:

@@ -48,3 +48,14 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """What stops the database being used at this version of the code, as the end of a sentence
+    naming the database ("... has no schema: run `cti db upgrade` first"), or None if nothing."""
+    current, head = current_revision(engine), head_revision()
+    if current is None:
+        return "has no schema: run `cti db upgrade` first"
+    if current != head:
+        return f"is at revision {current}, not {head}: run `cti db upgrade`"
+    return None

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import IO
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -95,12 +95,9 @@ def _upgrade(engine: Engine, url: str) -> int:
 
 
 def _require_schema(engine: Engine, url: str) -> None:
-    if "tenants" not in inspect(engine).get_table_names():
-        raise CLIError(f"database {_safe(url)} has no schema: run `cti db upgrade` first")
-    current, head = migrate.current_revision(engine), migrate.head_revision()
-    if current != head:
-        raise CLIError(f"database {_safe(url)} is at revision {current}, not {head}: "
-                       "run `cti db upgrade`")
+    problem = migrate.schema_problem(engine)
+    if problem is not None:
+        raise CLIError(f"database {_safe(url)} {problem}")
 
 
 def _seed(engine: Engine, customers: int) -> int:
