@@ -17,18 +17,25 @@ from cti import events as ev
 from cti.api.stream import Audience
 from cti.server.views import customer_dict, interaction_dict, ticket_dict
 from db import customers as db_customers
+from db.errors import NotFound
+from db.records import ScreenPop, Tenant
 
 if TYPE_CHECKING:
     from cti.server.services import Services
 
 log = Logger(namespace="cti.server.screenpop")
 
+POP_INTERACTIONS = 5
+POP_TICKETS = 10
+"""As many as db/customers.screen_pop gives a caller found by number."""
+
 
 class ScreenPops:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._customers: dict[str, Any] = {}
-        """call ID (any of a call's IDs) -> customer id found for it."""
+        """call ID (any of a call's IDs) -> customer id found for it; written through to the
+        call's stored context (cti/server/calls.py CallContexts) and restored from it."""
         self._consulted_about: dict[str, str] = {}
         """consultation call ID -> the call it consults about."""
         self.sent = 0
@@ -38,6 +45,15 @@ class ScreenPops:
             if call_id in self._customers:
                 return self._customers[call_id]
         return None
+
+    def remember(self, customer_id: Any, *call_ids: str) -> bool:
+        """The customer found for a call (by any of its IDs); True when that is news."""
+        changed = False
+        for call_id in call_ids:
+            if self._customers.get(call_id) != customer_id:
+                self._customers[call_id] = customer_id
+                changed = True
+        return changed
 
     def consulting(self, consult_call_id: str, original_call_id: str) -> None:
         self._consulted_about[consult_call_id] = original_call_id
@@ -78,18 +94,24 @@ class ScreenPops:
     @defer.inlineCallbacks
     def _pop(self, tenant_code: str, agent: Any, device: str, call: Any, subject: Any) -> Any:
         caller = subject.ani or subject.calling
+        known = self.customer_of(subject) if caller is None else None
         try:
             tenant = yield self.services.tenant(tenant_code)
-            pop = yield self.services.db.lookup(db_customers.screen_pop, tenant, caller)
+            if known is not None:
+                pop = yield self.services.db.lookup(_pop_of_customer, tenant, known)
+            else:
+                pop = yield self.services.db.lookup(db_customers.screen_pop, tenant, caller)
         except Exception as exc:
             log.warn("screen-pop lookup for call {call} failed: {error}", call=call.call_id,
                      error=exc)
             pop = None
         customer = pop.customer if pop is not None else None
-        if customer is not None:
-            for call_id in {*getattr(call, "aliases", ()), call.call_id,
-                            *getattr(subject, "aliases", ()), subject.call_id}:
-                self._customers[call_id] = customer.id
+        if customer is not None and self.remember(
+                customer.id, *getattr(call, "aliases", ()), call.call_id,
+                *getattr(subject, "aliases", ()), subject.call_id):
+            self.services.contexts.save(tenant_code, call)
+            if subject is not call:
+                self.services.contexts.save(tenant_code, subject)
         data = dict(subject.data)
         if subject is not call:
             data.update(call.data)
@@ -108,7 +130,7 @@ class ScreenPops:
             "notes": notes,
             "calling": subject.calling,
             "called": subject.called,
-            "number": pop.number if pop is not None else caller,
+            "number": pop.number if pop is not None and pop.number else caller,
         }
         if subject is not call:
             message["consulting_call_id"] = subject.call_id
@@ -118,3 +140,17 @@ class ScreenPops:
             Audience(tenant_code, frozenset({device}), frozenset({agent.agent_id}),
                      personal=True),
         )
+
+
+def _pop_of_customer(conn: Any, tenant: Tenant, customer_id: int) -> ScreenPop:
+    """The pop of a customer already chosen for the call, for a call whose caller's number is
+    unknown: one rebuilt from a switch's snapshot after a restart (snapshots carry no numbers)
+    keeps the customer stored with its context."""
+    try:
+        customer = db_customers.get_customer(conn, tenant, customer_id)
+    except NotFound:
+        return ScreenPop(None, None)
+    tickets = [t for t in db_customers.list_tickets(conn, tenant, customer_id)
+               if t.status in ("open", "pending")]
+    return ScreenPop(None, customer, tuple(db_customers.recent_interactions(
+        conn, tenant, customer_id, POP_INTERACTIONS)), tuple(tickets[:POP_TICKETS]))

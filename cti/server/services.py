@@ -25,7 +25,7 @@ from cti.numbers import normalize_device
 from cti.server.acd import AcdRunner
 from cti.server.admin import Admin
 from cti.server.agents import AgentBoard, AgentStateError, AgentView
-from cti.server.calls import CallSource
+from cti.server.calls import CallContexts, CallSource
 from cti.server.config import ServerConfig
 from cti.server.crm import Crm
 from cti.server.database import Database
@@ -36,6 +36,7 @@ from db import calls as db_calls
 from db import customers as db_customers
 from db import queues as db_queues
 from db import tenants as db_tenants
+from db.call_context import CallContext
 from db.errors import AuthenticationFailed
 from db.errors import NotFound as DbNotFound
 from db.records import CallRecord as DbCallRecord
@@ -77,6 +78,8 @@ class Services:
         self._agent_rows: list[tuple[Any, ...]] = []
         self._agent_flush: Any = None
         self.pops = ScreenPops(self)
+        self.contexts = CallContexts(database, reactor, calls.find, self.pops.customer_of,
+                                     self._context_restored)
         self.crm = Crm(database, self.tenant, lambda s, call_id: self._call(s, call_id, True))
         self.acd = AcdRunner(reactor, database, links, calls, self._acd_agent_state,
                              self._queue_changed)
@@ -221,6 +224,7 @@ class Services:
         self._grace.clear()
         self._queue_pending.clear()
         self._flush_agent_states()
+        self.contexts.stop()
         self.acd.stop()
 
     # -- calls --------------------------------------------------------------------------------
@@ -361,6 +365,7 @@ class Services:
             self.calls.attach_data(call.call_id, data)
         except (TypeError, ValueError) as exc:
             raise BadRequest(str(exc)) from None
+        self.contexts.save(session.tenant, call)
         self._publish_call("updated", call)
         return self.call_dict(call)
 
@@ -370,6 +375,7 @@ class Services:
             self.calls.add_note(call.call_id, self.now(), session.user, text)
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
+        self.contexts.save(session.tenant, call)
         self._publish_call("updated", call)
         return self.call_dict(call)
 
@@ -391,6 +397,8 @@ class Services:
             started_at=started, ended_at=_dt(getattr(call, "ended", None)),
             disposition=code, notes=text,
         )
+        if getattr(call, "ended", None) is not None:
+            self.contexts.disposed(session.tenant, call)
         return {
             "id": interaction_id, "customer_id": customer_id, "call_id": call.call_id,
             "agent_id": session.agent_id, "time": iso_time(call.started),
@@ -576,6 +584,11 @@ class Services:
         for record in finished or ():
             self._publish_call("ended", record)
             self._store_call(tenant, link, record)
+            self.contexts.end(tenant, record)
+        if event.old_call_ids and after is not None:
+            self.contexts.save(tenant, after)
+        elif event.event in (ev.SNAPSHOT_DEVICE, ev.SNAPSHOT_CALL) and self.calls.created:
+            self.contexts.restore(tenant, link, [call.call_id for call in self.calls.created])
         for view in self.agents.on_event(tenant, event, self.now()):
             self._publish_agent(view)
         self.acd.on_event(tenant, event)
@@ -608,6 +621,18 @@ class Services:
             ))
         except Exception as exc:
             log.warn("call record of {call} not stored: {error}", call=call.call_id, error=exc)
+
+    def _context_restored(self, tenant: str, contexts: list[CallContext]) -> None:
+        """Stored contexts read back for calls a snapshot rebuilt (after a server restart):
+        data, notes and customer go back on the live calls, and their desktops hear of it."""
+        for context in contexts:
+            call = self.calls.restore_context(context)
+            if call is None:
+                continue
+            if context.customer_id is not None and self.pops.customer_of(call) is None:
+                self.pops.remember(context.customer_id, *context.ids, *call.aliases,
+                                   call.call_id)
+            self._publish_call("updated", call)
 
     # -- publishing ---------------------------------------------------------------------------
 
