@@ -1,0 +1,112 @@
+"""The write-through of call contexts (cti/server/calls.py CallContexts) against a real SQLite
+database on the server's thread pool: what a restart reads back is merged with what the call
+gathered meanwhile, and an ended, disposed call leaves no row behind."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+import pytest_twisted
+from sqlalchemy import func, select
+from twisted.internet import reactor
+from twisted.internet.threads import deferToThread
+
+from cti import events as ev
+from cti.server.calls import CallContexts, LinkCalls
+from cti.server.database import Database
+from cti.server.testing import wait_for
+from db import call_context as db_context
+from db import migrate, tenants
+from db import models as m
+from db.call_context import CallContext, ContextNote
+from db.engine import make_engine
+
+T = 1_795_424_400.0
+
+
+@pytest.fixture
+def database(tmp_path):
+    url = f"sqlite:///{os.path.join(str(tmp_path), 'cti.db')}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        tenant = tenants.create_tenant(conn, "acme", "Acme")
+        db_context.save_context(conn, tenant, CallContext(
+            link="pbx1", call_id="C1", call_ids=("C0",), data={"order": "A-17", "qty": 1},
+            notes=(ContextNote(T, "1001", "typed before the restart"),)))
+    database = Database(url, reactor)
+    database.start()
+    yield database, engine, tenant
+    pytest_twisted.blockon(deferToThread(database.stop))
+    engine.dispose()
+
+
+def _rebuilt(calls: LinkCalls, call_id: str) -> None:
+    """The call as a new server's snapshot makes it: its ID and its devices, nothing else."""
+    calls.apply(ev.Event(ev.SNAPSHOT_CALL, T + 60, call_id=call_id, link="pbx1",
+                         parties=(ev.Party(call_id, "1001", ev.CONNECTED),)))
+
+
+def _contexts(database, calls: LinkCalls) -> CallContexts:
+    return CallContexts(database, reactor, calls.find, lambda call: None,
+                        lambda tenant, found: [calls.restore_context(c) for c in found])
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_note_typed_before_the_stored_context_is_read_back_is_merged_not_lost(database):
+    db, engine, tenant = database
+    calls = LinkCalls()
+    calls.add_link("pbx1", ["1001"])
+    contexts = _contexts(db, calls)
+    _rebuilt(calls, "C1")
+    release = threading.Event()
+    busy = db.run(lambda conn: release.wait(10))
+    try:
+        # Another call's read is under way, so C1's read and its save go out together.
+        contexts.restore("acme", "pbx1", ["C9"])
+        contexts.restore("acme", "pbx1", ["C1"])
+        calls.attach_data("C1", {"qty": 2})
+        calls.add_note("C1", T + 90, "1001", "typed during the restart")
+        contexts.save("acme", calls.live("C1"))
+        assert not contexts.idle
+    finally:
+        release.set()
+    yield busy
+    yield wait_for(lambda: contexts.idle)
+
+    call = calls.live("C1")
+    assert call.data == {"order": "A-17", "qty": 2}, "what the call gathered since wins"
+    # The model keeps notes in the order they reached it (a restored one after a newer one).
+    assert {n.text for n in call.notes} == {"typed before the restart",
+                                            "typed during the restart"}
+    with engine.begin() as conn:
+        [stored] = db_context.load_contexts(conn, tenant, "pbx1", ["C0"])
+    assert stored.data == {"order": "A-17", "qty": 2}
+    assert {n.text for n in stored.notes} == {"typed before the restart",
+                                              "typed during the restart"}
+    assert stored.ids == ("C0", "C1")
+
+
+@pytest_twisted.inlineCallbacks
+def test_an_ended_call_keeps_its_row_until_its_disposition(database):
+    db, engine, tenant = database
+    calls = LinkCalls()
+    calls.add_link("pbx1", ["1001"])
+    contexts = _contexts(db, calls)
+    _rebuilt(calls, "C1")
+    contexts.restore("acme", "pbx1", ["C1"])
+    yield wait_for(lambda: contexts.idle)
+    [record] = calls.apply(ev.Event(ev.CONNECTION_CLEARED, T + 120, call_id="C1",
+                                    device="1001", link="pbx1"))
+    contexts.end("acme", record)
+    yield wait_for(lambda: contexts.idle)
+    with engine.begin() as conn:
+        assert db_context.load_contexts(conn, tenant, "pbx1", ["C1"]) == []
+        assert conn.execute(select(func.count()).select_from(m.CallContext)).scalar_one() == 1
+
+    contexts.disposed("acme", record)
+    yield wait_for(lambda: contexts.idle)
+    with engine.begin() as conn:
+        assert conn.execute(select(func.count()).select_from(m.CallContext)).scalar_one() == 0
