@@ -82,7 +82,7 @@ def server_config(options: Any, simulator_port: int) -> Any:
     links = tuple(
         LinkConfig(name=f"pbx-{tenant}", url=f"csta://127.0.0.1:{simulator_port}",
                    devices=tuple(parse_device_list(devices)), tenant=tenant,
-                   timezone="Europe/Berlin")
+                   timezone="Europe/Berlin", options={"parallel_alerting": True})
         for tenant, devices in TENANT_EXTENSIONS.items()
     )
     host, port = options.api

@@ -12,6 +12,11 @@ RouteRequest and is answered with RouteSelect (RouteEnd hands it back to the swi
 caller must leave). A routed call nobody answered is deflected straight to the next agent, or
 back to its pilot, where the switch asks again.
 
+Ring-all: on a link that alerts several devices at once (`parallel_alerting`) one deflect or
+RouteSelect rings every chosen agent; the switch clears the others when one answers, and one
+deflect from any of them takes an unanswered call back. On any other link the chosen agents
+ring one after another, each for an equal share of the queue's ring timeout.
+
 Administration changes reach the engine through `reload`: the tenant's configuration is read
 from db/ again and the difference applied through the engine's admin inputs, so waiting callers
 keep their place. The API calls it after each change; `start_polling` calls it when the audit
@@ -58,8 +63,8 @@ class TenantAcd:
         self.engine = Engine(seed=None)
         self.queue_devices: dict[str, str] = {}
         """call ID -> the queue device the call waits at (where a deflect starts from)."""
-        self.offered: dict[str, tuple[str, str]] = {}
-        """call ID -> (agent ID, extension) the call is ringing at."""
+        self.offered: dict[str, Ringing] = {}
+        """call ID -> the agents (and extensions) the ACD rings with it."""
         self.direct: dict[str, str] = {}
         """call ID -> agent ID, for calls the ACD did not deliver (the agent is busy on them)."""
         self.queue_ids: dict[str, int] = {}
@@ -72,6 +77,32 @@ class TenantAcd:
         """The newest audit entry of the tenant the engine reflects."""
         self.lock = defer.DeferredLock()
         """Serialises reloads: each one reads the database, then applies the difference."""
+
+
+class Ringing:
+    """The agents one call rings: all at once on the switch (`parallel`), or in turn, where
+    `at` is the extension that holds the call now and `turn` the timer passing it on."""
+
+    def __init__(self, agents: list[tuple[str, str]], parallel: bool) -> None:
+        self.agents = dict(agents)
+        """agent ID -> extension, in the order the engine chose them."""
+        self.parallel = parallel
+        self.at = agents[0][1]
+        self.turn: Any = None
+
+    def agent_at(self, device: str | None) -> str | None:
+        return next((a for a, ext in self.agents.items() if ext == device), None)
+
+    def source(self) -> str:
+        """An extension the call alerts at now: where a deflect takes it from."""
+        if self.parallel and self.at not in self.agents.values():
+            return next(iter(self.agents.values()), self.at)
+        return self.at
+
+    def stop_turns(self) -> None:
+        if self.turn is not None and self.turn.active():
+            self.turn.cancel()
+        self.turn = None
 
 
 class Snapshot:
@@ -304,9 +335,9 @@ class AcdRunner:
                 self._run(acd, lambda e, now: e.caller_arrived(call_id, now, dnis=event.device,
                                                                 calling=calling))
         elif event.event == ev.ESTABLISHED and call_id in acd.offered:
-            agent_id, extension = acd.offered[call_id]
-            if event.device == extension:
-                del acd.offered[call_id]
+            agent_id = acd.offered[call_id].agent_at(event.device)
+            if agent_id is not None:
+                acd.offered.pop(call_id).stop_turns()
                 acd.queue_devices.pop(call_id, None)
                 acd.pilots.pop(call_id, None)
                 self._run(acd, lambda e, now: e.agent_answered(call_id, agent_id, now))
@@ -383,7 +414,9 @@ class AcdRunner:
             if call_id in acd.engine.calls and (
                     event.event == ev.CALL_CLEARED or self._agent_left(acd, call_id, event)):
                 by = "caller" if event.device not in self._agent_devices(acd) else "agent"
-                acd.offered.pop(call_id, None)
+                ringing = acd.offered.pop(call_id, None)
+                if ringing is not None:
+                    ringing.stop_turns()
                 acd.queue_devices.pop(call_id, None)
                 acd.pilots.pop(call_id, None)
                 acd.routes.pop(call_id, None)
@@ -452,6 +485,9 @@ class AcdRunner:
             if pending.active():
                 pending.cancel()
         self._wakeups.clear()
+        for acd in self.tenants.values():
+            for ringing in acd.offered.values():
+                ringing.stop_turns()
 
     def _execute(self, acd: TenantAcd, decisions: list[Any]) -> None:
         changed_queues: set[str] = set()
@@ -460,12 +496,11 @@ class AcdRunner:
             if isinstance(decision, AgentState):
                 self.on_agent_state(acd.tenant, decision)
             elif isinstance(decision, Offer):
-                self._offer(acd, decision.call_id, decision.agent_id, decision.extension)
+                self._ring(acd, decision.call_id, [(decision.agent_id, decision.extension)],
+                           decision.ring_timeout)
                 changed_queues.add(decision.queue)
             elif isinstance(decision, RingAll):
-                if decision.agents:
-                    agent_id, extension = decision.agents[0]
-                    self._offer(acd, decision.call_id, agent_id, extension)
+                self._ring(acd, decision.call_id, list(decision.agents), decision.ring_timeout)
                 changed_queues.add(decision.queue)
             elif isinstance(decision, StopRinging):
                 self._stop_ringing(acd, decision)
@@ -490,81 +525,154 @@ class AcdRunner:
         for queue in changed_queues:
             self.on_queue_change(acd.tenant, queue)
 
-    def _offer(self, acd: TenantAcd, call_id: str, agent_id: str, extension: str | None) -> None:
-        if not extension:
+    def _ring(self, acd: TenantAcd, call_id: str, agents: list[tuple[str, str | None]],
+              ring_timeout: float | None) -> None:
+        """Ring the chosen agents: one request for all of them where the link alerts several
+        devices at once, else the first now and the others in turn."""
+        chosen = [(agent_id, ext) for agent_id, ext in agents if ext]
+        if not chosen:
             return
-        acd.offered[call_id] = (agent_id, extension)
+        extensions = [ext for _, ext in chosen]
+        driver = self._carrier(acd, call_id)
+        parallel = len(chosen) > 1 and driver is not None \
+            and getattr(driver, "parallel_alerting", False) \
+            and all(self._driver_of(acd, ext) is driver for ext in extensions)
+        ringing = acd.offered[call_id] = Ringing(chosen, parallel)
+        first, also = extensions[0], tuple(extensions[1:]) if parallel else ()
         if call_id in acd.pilots:
-            self._select(acd, call_id, extension)
+            self._select(acd, call_id, first, also)
         else:
-            self._deflect(acd, call_id, extension)
+            self._deflect(acd, call_id, first, also)
+        if len(chosen) > 1 and not parallel:
+            share = (ring_timeout or _TURN_WITHOUT_TIMEOUT) / len(chosen)
+            log.info("ACD: link of {device} cannot alert several devices at once: call {call} "
+                     "rings {count} agents in turn, {share:.1f} s each", device=first,
+                     call=call_id, count=len(chosen), share=share)
+            ringing.turn = self.reactor.callLater(share, self._next_turn, acd, call_id, share)
 
-    def _select(self, acd: TenantAcd, call_id: str, destination: str) -> None:
+    def _next_turn(self, acd: TenantAcd, call_id: str, share: float) -> None:
+        """Ring-all in turn: pass the call from the agent it rings to the next one."""
+        ringing = acd.offered.get(call_id)
+        if ringing is None:
+            return
+        ringing.turn = None
+        order = list(ringing.agents.values())
+        later = order[order.index(ringing.at) + 1:] if ringing.at in order else order
+        if not later:
+            return
+        previous, ringing.at = ringing.at, later[0]
+        self._send(acd, call_id, previous, ringing.at, "passing on")
+        if len(later) > 1:
+            ringing.turn = self.reactor.callLater(share, self._next_turn, acd, call_id, share)
+
+    def _carrier(self, acd: TenantAcd, call_id: str) -> Any:
+        """The driver that will carry the next request about the call, or None."""
+        opened = acd.routes.get(call_id)
+        if opened is not None:
+            link = self.links.links.get(opened[0])
+            return link.driver if link is not None else None
+        source = self._taken_back.get(call_id) or acd.queue_devices.get(call_id)
+        ringing = acd.offered.get(call_id)
+        if source is None and ringing is not None:
+            source = ringing.source()
+        return self._driver_of(acd, source) if source else None
+
+    def _driver_of(self, acd: TenantAcd, device: str) -> Any:
+        try:
+            return self.links.driver_for(acd.tenant, device)
+        except Exception:
+            return None
+
+    def _select(self, acd: TenantAcd, call_id: str, destination: str,
+                also: tuple[str, ...] = ()) -> None:
         """Send a routed call on: RouteSelect while it waits at its pilot, else deflect it
         from the phone that rang without answer (straight to the next agent, or back to the
         pilot, which asks again)."""
         route = self._route_driver(acd, call_id)
         if route is not None:
             driver, xref = route
-            driver.route_select(xref, destination).addErrback(
+            d = driver.route_select(xref, destination, also) if also \
+                else driver.route_select(xref, destination)
+            d.addErrback(
                 lambda f: log.warn("ACD: RouteSelect {call} -> {dst} failed: {error}",
                                    call=call_id, dst=destination, error=f.getErrorMessage()))
             return
         previous = self._taken_back.pop(call_id, None)
         if previous is not None:
-            self._send(acd, call_id, previous, destination, "moving")
+            self._send(acd, call_id, previous, destination, "moving", also)
         else:
             log.warn("ACD: routed call {call} is neither at its pilot nor ringing", call=call_id)
 
     def _send(self, acd: TenantAcd, call_id: str, source: str, destination: str,
-              what: str) -> None:
+              what: str, also: tuple[str, ...] = ()) -> None:
+        """Deflect the call from `source` (also ringing devices: the switch takes them all)
+        to `destination` and, on a link alerting several at once, `also`."""
         try:
             driver = self.links.driver_for(acd.tenant, source)
         except Exception as exc:
             log.warn("ACD: cannot reach the switch of {device}: {error}", device=source, error=exc)
             return
-        driver.deflect_call(call_id, source, destination).addErrback(
+        d = driver.deflect_call(call_id, source, destination, also) if also \
+            else driver.deflect_call(call_id, source, destination)
+        d.addErrback(
             lambda f: log.warn("ACD: {what} call {call} {src}->{dst} failed: {error}", what=what,
                                call=call_id, src=source, dst=destination,
                                error=f.getErrorMessage()))
 
-    def _deflect(self, acd: TenantAcd, call_id: str, destination: str) -> None:
+    def _deflect(self, acd: TenantAcd, call_id: str, destination: str,
+                 also: tuple[str, ...] = ()) -> None:
         source = acd.queue_devices.get(call_id)
         if source is None:
             ringing = acd.offered.get(call_id)
-            source = ringing[1] if ringing else None
+            source = ringing.source() if ringing else None
         if source is None:
             log.warn("ACD: no device to deflect call {call} from", call=call_id)
             return
-        try:
-            driver = self.links.driver_for(acd.tenant, source)
-        except Exception as exc:
-            log.warn("ACD: cannot reach the switch of {device}: {error}", device=source, error=exc)
-            return
-        d = driver.deflect_call(call_id, source, destination)
-        d.addErrback(lambda f: log.warn("ACD: deflect {call} {src}->{dst} failed: {error}",
-                                        call=call_id, src=source, dst=destination,
-                                        error=f.getErrorMessage()))
+        self._send(acd, call_id, source, destination, "deflect", also)
 
     def _stop_ringing(self, acd: TenantAcd, decision: StopRinging) -> None:
-        ringing = acd.offered.pop(decision.call_id, None)
-        if ringing is None or decision.reason == "answered_elsewhere":
+        """Agents stop ringing. Answered elsewhere: the switch has cleared them already. Some
+        of several: only theirs stop (ClearConnection; in turn: the call passes on if it was
+        theirs). All: the call is taken back once, from any device it still alerts at."""
+        call_id = decision.call_id
+        ringing = acd.offered.get(call_id)
+        if ringing is None:
             return
-        if decision.call_id in acd.pilots:
-            self._taken_back[decision.call_id] = ringing[1]
+        source, order = ringing.source(), list(ringing.agents.values())
+        stopped = [ringing.agents.pop(agent_id) for agent_id, _ in decision.agents
+                   if agent_id in ringing.agents]
+        if ringing.agents:
+            if decision.reason != "answered_elsewhere":
+                for extension in stopped:
+                    self._let_go(acd, call_id, ringing, extension, order)
             return
-        queue_device = acd.queue_devices.get(decision.call_id)
-        if queue_device is None:
+        del acd.offered[call_id]
+        ringing.stop_turns()
+        if decision.reason == "answered_elsewhere":
             return
-        agent_id, extension = ringing
-        try:
-            driver = self.links.driver_for(acd.tenant, extension)
-        except Exception:
+        if call_id in acd.pilots:
+            self._taken_back[call_id] = source
             return
-        d = driver.deflect_call(decision.call_id, extension, queue_device)
-        d.addErrback(lambda f: log.warn("ACD: taking call {call} back from {ext} failed: {error}",
-                                        call=decision.call_id, ext=extension,
-                                        error=f.getErrorMessage()))
+        queue_device = acd.queue_devices.get(call_id)
+        if queue_device is not None:
+            self._send(acd, call_id, source, queue_device, "taking back")
+
+    def _let_go(self, acd: TenantAcd, call_id: str, ringing: Ringing, extension: str,
+                order: list[str]) -> None:
+        """One agent of several stops ringing while the others go on (`order`: every
+        extension the call rang or rings, as chosen)."""
+        if ringing.parallel:
+            driver = self._driver_of(acd, extension)
+            if driver is not None:
+                driver.clear_connection(call_id, extension).addErrback(
+                    lambda f: log.warn("ACD: stopping call {call} at {ext} failed: {error}",
+                                       call=call_id, ext=extension, error=f.getErrorMessage()))
+        elif ringing.at == extension:
+            left = set(ringing.agents.values())
+            later = [ext for ext in order[order.index(extension) + 1:] if ext in left]
+            following = (later or [ext for ext in order if ext in left])[0]
+            ringing.at = following
+            self._send(acd, call_id, extension, following, "passing on")
 
     def _clear(self, acd: TenantAcd, decision: Exit) -> None:
         acd.pilots.pop(decision.call_id, None)
@@ -602,6 +710,9 @@ class AcdRunner:
         )
         d.addErrback(lambda f: log.warn("queue log row lost: {error}", error=f.getErrorMessage()))
 
+
+_TURN_WITHOUT_TIMEOUT = 30.0
+"""Ring-all in turn on a queue without ring timeout: the agents share this many seconds."""
 
 _BUSY_EVENTS = frozenset({ev.SERVICE_INITIATED, ev.ORIGINATED, ev.DELIVERED, ev.ESTABLISHED})
 
