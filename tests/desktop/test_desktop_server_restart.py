@@ -2,7 +2,8 @@
 on the same port with the same SQLite database and the same CSTA switch simulator. Sessions
 are lost, so each desktop logs in again with its stored credentials, reconnects its event
 stream and rebuilds its state from `hello` (the call in progress the new server learned from
-the switch's snapshot, the agent's state, the pop) without anyone touching it.
+the switch's snapshot with the notes typed before, the agent's state, the pop) without anyone
+touching it.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ async def test_call_in_progress_survives_a_server_restart(site, desktop, qtbot, 
     await wait_until(lambda: model.pop.call_id == call_id)
     await model.answer()
     await wait_until(lambda: "hold" in model.calls.enabled_actions())
+    await model.add_note("wants express delivery")
     old_token, port = model.client.token, site.running.port
     seen = _statuses(model)
 
@@ -110,6 +112,9 @@ async def test_call_in_progress_survives_a_server_restart(site, desktop, qtbot, 
     await wait_until(lambda: model.pop.call_id == call_id and model.pop.customer)
     assert model.pop.display_name() == "Ada Lovelace"
     assert child(window, QLabel, "customerTitle").text() == "Ada Lovelace"
+    # The note typed before the restart is on the call the new server rebuilt.
+    await wait_until(lambda: [n["text"] for n in model.calls.calls[call_id]["notes"]] == [
+        "wants express delivery"])
     # A new login puts the agent on the ACD not ready (docs/api.md), busy with the call the
     # new server found at the extension, so the ACD offers nothing until it ends.
     assert (model.agent_state.status, model.agent_state.reason) == ("not_ready", "login")
