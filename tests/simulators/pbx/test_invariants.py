@@ -19,6 +19,8 @@ ACTIONS = st.one_of(
                                "alternate", "reconnect"]), st.sampled_from(DEVICES)),
     st.tuples(st.sampled_from(["consult", "deflect", "single_step_transfer", "join"]),
               st.sampled_from(EXTENSIONS + ["6000"]), st.sampled_from(DEVICES)),
+    st.tuples(st.just("ring_all"), st.sampled_from(EXTENSIONS + ["6000"]),
+              st.lists(st.sampled_from(EXTENSIONS), min_size=2, max_size=4, unique=True)),
     st.tuples(st.just("tick"), st.floats(min_value=0, max_value=20)),
     st.tuples(st.just("agent"), st.sampled_from(EXTENSIONS),
               st.sampled_from(["loggedOn", "ready", "notReady", "loggedOff"])),
@@ -44,6 +46,14 @@ def check(switch: Switch) -> None:
             assert device.agent.state in ("ready", "notReady", "busy", "workingAfterCall")
 
 
+def ring_all(switch: Switch, source: str, destinations: list[str]) -> None:
+    """Deflect the call alerting or queued at `source` to several devices at once."""
+    conn = next((c for c in switch.devices[source].connections
+                 if c.state in ("alerting", "queued")), None)
+    if conn is not None:
+        switch.deflect_call(conn.call.call_id, source, destinations[0], also=destinations[1:])
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ACTIONS, max_size=40), st.sampled_from(["hunt", "linear", "ring-all"]))
 def test_random_use_keeps_the_switch_consistent(actions, distribution):
@@ -63,6 +73,8 @@ def test_random_use_keeps_the_switch_consistent(actions, distribution):
                 clock.advance(args[0])
             elif name == "agent":
                 switch.set_agent_state(args[0], args[1], agent_id="A" + args[0])
+            elif name == "ring_all":
+                ring_all(switch, *args)
             else:
                 getattr(phones, name)(*args)
         except SwitchError:

@@ -8,8 +8,12 @@ application takes an unanswered ring-all call back with a single request.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.internet.task import Clock
 
-from simulators.pbx import SwitchError
+from simulators.pbx import Handsets, Switch, SwitchError
+from tests.simulators.pbx.test_invariants import check
 
 
 def parties(switch, call_id):
@@ -139,3 +143,52 @@ def test_a_ringing_agent_answering_frees_the_others_for_their_next_call(switch, 
     second = phones.call("+4930222", "6000")
     switch.deflect_call(second, "6000", "1002")
     assert ringing(switch, second) == ["1002"]
+
+
+GROUP = ["1001", "1002", "1003"]
+GROUP_ACTIONS = st.lists(st.one_of(
+    st.tuples(st.sampled_from(["answer", "reject"]), st.sampled_from(GROUP)),
+    st.tuples(st.just("take_back"), st.sampled_from(GROUP)),
+    st.tuples(st.just("again"), st.lists(st.sampled_from(GROUP), min_size=1, max_size=3,
+                                         unique=True)),
+    st.tuples(st.just("hangup"), st.just("+4930111")),
+    st.tuples(st.just("tick"), st.floats(min_value=0, max_value=5)),
+), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(GROUP_ACTIONS)
+def test_whatever_happens_to_a_ringing_group_one_answer_at_most_and_no_leftover_ringing(actions):
+    """Answers, rejections, take-backs and new groups in any order: at most one member talks,
+    nobody rings once someone talks, and the bookkeeping stays consistent."""
+    clock = Clock()
+    switch = Switch(clock, external_answer_seconds=None)
+    switch.add_extensions(GROUP)
+    switch.add_queue("6000")
+    phones = Handsets(switch)
+    call_id = phones.call("+4930111", "6000")
+    switch.deflect_call(call_id, "6000", GROUP[0], also=GROUP[1:])
+    for name, arg in actions:
+        try:
+            if name == "answer":
+                switch.answer_call(call_id, arg)
+            elif name == "reject":
+                switch.clear_connection(call_id, arg)
+            elif name == "take_back":
+                switch.deflect_call(call_id, arg, "6000")
+            elif name == "again":
+                switch.deflect_call(call_id, "6000", arg[0], also=arg[1:])
+            elif name == "hangup":
+                phones.hangup(arg)
+            else:
+                clock.advance(arg)
+        except SwitchError:
+            pass
+        check(switch)
+        call = switch.calls.get(call_id)
+        states = [c.state for d, c in call.connections.items() if d in GROUP] if call else []
+        assert states.count("connected") <= 1
+        if "connected" in states:
+            assert "alerting" not in states
+    switch.close()
+    assert clock.getDelayedCalls() == []
