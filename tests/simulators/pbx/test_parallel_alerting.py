@@ -168,20 +168,17 @@ def test_whatever_happens_to_a_ringing_group_one_answer_at_most_and_no_leftover_
     phones = Handsets(switch)
     call_id = phones.call("+4930111", "6000")
     switch.deflect_call(call_id, "6000", GROUP[0], also=GROUP[1:])
+    steps = {
+        "answer": lambda device: switch.answer_call(call_id, device),
+        "reject": lambda device: switch.clear_connection(call_id, device),
+        "take_back": lambda device: switch.deflect_call(call_id, device, "6000"),
+        "again": lambda group: switch.deflect_call(call_id, "6000", group[0], also=group[1:]),
+        "hangup": phones.hangup,
+        "tick": clock.advance,
+    }
     for name, arg in actions:
         try:
-            if name == "answer":
-                switch.answer_call(call_id, arg)
-            elif name == "reject":
-                switch.clear_connection(call_id, arg)
-            elif name == "take_back":
-                switch.deflect_call(call_id, arg, "6000")
-            elif name == "again":
-                switch.deflect_call(call_id, "6000", arg[0], also=arg[1:])
-            elif name == "hangup":
-                phones.hangup(arg)
-            else:
-                clock.advance(arg)
+            steps[name](arg)
         except SwitchError:
             pass
         check(switch)
