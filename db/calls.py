@@ -17,17 +17,22 @@ from sqlalchemy.exc import IntegrityError
 from db import models as m
 from db.records import AgentStateChange, CallRecord, QueueEvent, Tenant
 
+# Built once: these run for every call and every agent state change, and the statements
+# cost more to build than to execute. A call record is inserted first and looked for only if
+# the insert fails, so a new record (nearly all of them) costs one round trip, not two.
+_INSERT_CALL = insert(m.CallRecord)
+_INSERT_AGENT_STATE = insert(m.AgentStateChange)
+_INSERT_QUEUE_EVENT = insert(m.QueueEvent)
+
 
 def record_call(conn: Connection, record: CallRecord) -> bool:
     """Store a call record; False (and nothing written) if its record_key is already stored."""
     if record.direction is not None and record.direction not in m.DIRECTIONS:
         raise ValueError(f"bad direction {record.direction!r} (one of {', '.join(m.DIRECTIONS)})")
-    if _call_exists(conn, record.record_key):
-        return False
     try:
-        conn.execute(insert(m.CallRecord).values(dataclasses.asdict(record)))
+        conn.execute(_INSERT_CALL, dataclasses.asdict(record))
     except IntegrityError:
-        # Another server stored the same record between our check and our insert.
+        # Stored before (a retry, a replay, another server), or refused for another reason.
         if _call_exists(conn, record.record_key):
             return False
         raise
@@ -68,12 +73,10 @@ def record_agent_state(
     reason: str | None = None,
     extension: str | None = None,
 ) -> None:
-    conn.execute(
-        insert(m.AgentStateChange).values(
-            tenant_id=tenant.id, agent_id=agent_id, state=state, at=at, reason=reason,
-            extension=extension,
-        )
-    )
+    conn.execute(_INSERT_AGENT_STATE, {
+        "tenant_id": tenant.id, "agent_id": agent_id, "state": state, "at": at,
+        "reason": reason, "extension": extension,
+    })
 
 
 def agent_states(
@@ -103,13 +106,11 @@ def record_queue_event(
     """One line of the queue log (event names: db.models.QUEUE_EVENTS)."""
     if event not in m.QUEUE_EVENTS:
         raise ValueError(f"unknown queue event {event!r} (one of {', '.join(m.QUEUE_EVENTS)})")
-    conn.execute(
-        insert(m.QueueEvent).values(
-            tenant_id=tenant.id, queue_id=queue_id, call_id=call_id, agent_id=agent_id, at=at,
-            event=event, wait_seconds=wait_seconds, position=position, reason=reason,
-            data=data or {},
-        )
-    )
+    conn.execute(_INSERT_QUEUE_EVENT, {
+        "tenant_id": tenant.id, "queue_id": queue_id, "call_id": call_id, "agent_id": agent_id,
+        "at": at, "event": event, "wait_seconds": wait_seconds, "position": position,
+        "reason": reason, "data": data or {},
+    })
 
 
 def queue_events(

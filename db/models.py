@@ -296,8 +296,11 @@ class CustomerPhone(Base):
     __tablename__ = "customer_phones"
     __table_args__ = (
         UniqueConstraint("customer_id", "number"),
-        Index("ix_customer_phones_tenant_id_number", "tenant_id", "number"),
-        Index("ix_customer_phones_tenant_id_customer_id", "tenant_id", "customer_id"),
+        # Both cover the screen-pop's reads (migration 0004): the customer id of a number, and
+        # a customer's phones, each come from one index page.
+        Index("ix_customer_phones_tenant_id_number", "tenant_id", "number", "customer_id"),
+        Index("ix_customer_phones_tenant_id_customer_id", "tenant_id", "customer_id", "kind",
+              "number", "raw"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
