@@ -148,6 +148,24 @@ def test_nobody_answering_hands_the_call_back_once_and_the_agents_go_not_ready(r
     yield testing.wait_for(lambda: acd.engine.agents["1003"].state == "in_call")
 
 
+@ENTRIES
+@pytest_twisted.inlineCallbacks
+def test_the_caller_hanging_up_while_all_ring_frees_every_agent(ring_all, entry):
+    running, client, pbx = ring_all
+    call_id = yield call_for_all(client, pbx, entry)
+    yield testing.wait_for(lambda: alerting(pbx, call_id) == set(AGENTS))
+    acd = running.services.acd.tenants["acme"]
+    pbx.switch.clear_connection(call_id, "+4930111222")
+    yield testing.wait_for(lambda: call_id not in acd.engine.calls)
+    assert call_id not in pbx.switch.calls and not acd.offered
+    for number in AGENTS:
+        agent = acd.engine.agents[number]
+        assert (agent.state, agent.status) == ("idle", "available"), number
+    rows = yield queue_log(running, call_id, lambda rows: ("abandon", None) in rows)
+    assert [row for row in rows if row[0] in ("abandon", "ring-no-answer", "connect")] == [
+        ("abandon", None)]
+
+
 @pytest_twisted.inlineCallbacks
 def test_an_agent_busy_elsewhere_stops_ringing_and_the_others_go_on(ring_all):
     running, client, pbx = ring_all
