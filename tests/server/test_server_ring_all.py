@@ -80,6 +80,14 @@ def call_for_all(client, pbx, entry):
 
 
 @defer.inlineCallbacks
+def all_ringing(running, client, pbx, entry):
+    """A caller at `entry` ringing every agent's telephone: fires with (call ID, tenant ACD)."""
+    call_id = yield call_for_all(client, pbx, entry)
+    yield testing.wait_for(lambda: alerting(pbx, call_id) == set(AGENTS))
+    return call_id, running.services.acd.tenants["acme"]
+
+
+@defer.inlineCallbacks
 def queue_log(running, call_id, complete=lambda rows: True, timeout=5.0):
     """(event, agent number) rows of the call in the queue log, once `complete` says they
     are all there (rows are written in the background) or `timeout` has passed."""
@@ -103,9 +111,7 @@ def queue_log(running, call_id, complete=lambda rows: True, timeout=5.0):
 @pytest_twisted.inlineCallbacks
 def test_every_ready_agent_rings_and_the_second_to_answer_takes_the_call(ring_all, entry):
     running, client, pbx = ring_all
-    call_id = yield call_for_all(client, pbx, entry)
-    yield testing.wait_for(lambda: alerting(pbx, call_id) == set(AGENTS))
-    acd = running.services.acd.tenants["acme"]
+    call_id, acd = yield all_ringing(running, client, pbx, entry)
     assert {acd.engine.agents[n].state for n in AGENTS} == {"ringing"}
 
     pbx.switch.answer_call(call_id, "1002")
@@ -127,9 +133,7 @@ def test_every_ready_agent_rings_and_the_second_to_answer_takes_the_call(ring_al
 def test_nobody_answering_hands_the_call_back_once_and_the_agents_go_not_ready(ring_all,
                                                                                entry):
     running, client, pbx = ring_all
-    call_id = yield call_for_all(client, pbx, entry)
-    yield testing.wait_for(lambda: alerting(pbx, call_id) == set(AGENTS))
-    acd = running.services.acd.tenants["acme"]
+    call_id, acd = yield all_ringing(running, client, pbx, entry)
     yield testing.wait_for(lambda: acd.engine.calls[call_id].state == "waiting", timeout=6)
     yield testing.wait_for(lambda: entry in pbx.switch.calls[call_id].connections)
     assert alerting(pbx, call_id) == set()
@@ -152,9 +156,7 @@ def test_nobody_answering_hands_the_call_back_once_and_the_agents_go_not_ready(r
 @pytest_twisted.inlineCallbacks
 def test_the_caller_hanging_up_while_all_ring_frees_every_agent(ring_all, entry):
     running, client, pbx = ring_all
-    call_id = yield call_for_all(client, pbx, entry)
-    yield testing.wait_for(lambda: alerting(pbx, call_id) == set(AGENTS))
-    acd = running.services.acd.tenants["acme"]
+    call_id, acd = yield all_ringing(running, client, pbx, entry)
     pbx.switch.clear_connection(call_id, "+4930111222")
     yield testing.wait_for(lambda: call_id not in acd.engine.calls)
     assert call_id not in pbx.switch.calls and not acd.offered
@@ -169,9 +171,7 @@ def test_the_caller_hanging_up_while_all_ring_frees_every_agent(ring_all, entry)
 @pytest_twisted.inlineCallbacks
 def test_an_agent_busy_elsewhere_stops_ringing_and_the_others_go_on(ring_all):
     running, client, pbx = ring_all
-    call_id = yield call_for_all(client, pbx, QUEUE_DEVICE)
-    yield testing.wait_for(lambda: alerting(pbx, call_id) == set(AGENTS))
-    acd = running.services.acd.tenants["acme"]
+    call_id, acd = yield all_ringing(running, client, pbx, QUEUE_DEVICE)
     pbx.switch.make_call("1003", "+4930999888")
     yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1001", "1002"})
     assert acd.engine.agents["1003"].state == "in_call"
