@@ -267,12 +267,11 @@ class CallContexts:
             self._expired[tenant] = now
         if not self._stopped:
             for tenant, contexts in loaded:
-                self._restored(tenant, contexts)
-        done = {(link, call_id) for (_, link), ids in wanted.items() for call_id in ids}
-        self._restoring -= done
-        for tenant, link, call_id in [h for h in self._held if (h[1], h[2]) in done]:
-            self._held.discard((tenant, link, call_id))
-            self._marks.setdefault((tenant, "save", link, call_id), None)
+                try:
+                    self._restored(tenant, contexts)
+                except Exception:
+                    log.failure("restoring {count} call context(s) failed", count=len(contexts))
+        self._restored_or_given_up(wanted)
         self._flush()
 
     def _failed(self, failure: Failure, marks: dict[tuple[str, str, str, str], Any],
@@ -280,18 +279,29 @@ class CallContexts:
         self._busy = False
         self.failures += 1
         error = failure.value
+        if not isinstance(error, ServiceError) and not is_unavailable(error):
+            # Not the database being away: the same batch would fail again forever.
+            log.failure("call contexts of {count} change(s) not stored", failure,
+                        count=len(marks))
+            self._restored_or_given_up(wanted)
+            self._flush()
+            return
+        log.warn("database away, {count} call context change(s) kept to write later: {error}",
+                 count=len(marks), error=str(error).splitlines()[0])
         for key, ids in wanted.items():
             self._wanted.setdefault(key, set()).update(ids)
-        if not isinstance(error, ServiceError) and not is_unavailable(error):
-            log.failure("call contexts not stored", failure)
-            marks = {}
-        else:
-            log.warn("database away, {count} call context change(s) kept to write later: "
-                     "{error}", count=len(marks), error=str(error).splitlines()[0])
         self._marks = {**{k: v for k, v in marks.items() if k not in self._marks},
                        **self._marks}
         if not self._stopped and (self._marks or self._wanted):
             self._retry = self.reactor.callLater(self.retry_seconds, self._flush)
+
+    def _restored_or_given_up(self, wanted: dict[tuple[str, str], set[str]]) -> None:
+        """The calls whose stored context was read (or will not be): their held changes go."""
+        done = {(link, call_id) for (_, link), ids in wanted.items() for call_id in ids}
+        self._restoring -= done
+        for tenant, link, call_id in [h for h in self._held if (h[1], h[2]) in done]:
+            self._held.discard((tenant, link, call_id))
+            self._marks.setdefault((tenant, "save", link, call_id), None)
 
 
 def _write(conn: Any, jobs: list[tuple[str, str, Any]], wanted: dict[tuple[str, str], set[str]],

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from datetime import UTC, datetime
 
 import pytest
 import pytest_twisted
 from sqlalchemy import func, select
-from twisted.internet import reactor
+from twisted.internet import reactor, task
 from twisted.internet.threads import deferToThread
 
 from cti import events as ev
-from cti.server.calls import CallContexts, LinkCalls
+from cti.server.calls import ENDED_RETENTION, CallContexts, LinkCalls
 from cti.server.database import Database
 from cti.server.testing import wait_for
 from db import call_context as db_context
@@ -49,8 +51,8 @@ def _rebuilt(calls: LinkCalls, call_id: str) -> None:
                          parties=(ev.Party(call_id, "1001", ev.CONNECTED),)))
 
 
-def _contexts(database, calls: LinkCalls) -> CallContexts:
-    return CallContexts(database, reactor, calls.find, lambda call: None,
+def _contexts(database, calls: LinkCalls, clock=reactor) -> CallContexts:
+    return CallContexts(database, clock, calls.find, lambda call: None,
                         lambda tenant, found: [calls.restore_context(c) for c in found])
 
 
@@ -110,3 +112,27 @@ def test_an_ended_call_keeps_its_row_until_its_disposition(database):
     yield wait_for(lambda: contexts.idle)
     with engine.begin() as conn:
         assert conn.execute(select(func.count()).select_from(m.CallContext)).scalar_one() == 0
+
+
+@pytest_twisted.inlineCallbacks
+def test_rows_of_calls_ended_long_ago_go_with_the_next_write_of_their_tenant(database):
+    db, engine, tenant = database
+    now = time.time()
+    with engine.begin() as conn:
+        for call_id, ended in (("OLD", now - ENDED_RETENTION - 60), ("RECENT", now - 60)):
+            db_context.save_context(conn, tenant, CallContext(link="pbx1", call_id=call_id,
+                                                              data={"n": 1}))
+            db_context.end_context(conn, tenant, "pbx1", [call_id],
+                                   datetime.fromtimestamp(ended, UTC))
+    clock = task.Clock()
+    clock.advance(now)
+    calls = LinkCalls()
+    calls.add_link("pbx1", ["1001"])
+    contexts = _contexts(db, calls, clock)
+    _rebuilt(calls, "C1")
+    calls.add_note("C1", now, "1001", "a note")
+    contexts.save("acme", calls.live("C1"))
+    yield wait_for(lambda: contexts.idle)
+    with engine.begin() as conn:
+        left = conn.execute(select(m.CallContext.call_id).order_by(m.CallContext.call_id))
+        assert left.scalars().all() == ["C1", "RECENT"]
