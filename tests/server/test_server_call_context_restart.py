@@ -14,10 +14,12 @@ from dataclasses import replace
 
 import pytest
 import pytest_twisted
+from sqlalchemy.engine import make_url
 
 from cti.server import testing
 from cti.server.testing import EventStreamClient, wait_for
-from tests.db.test_spool import SqliteLock
+from tests.db.test_spool import SqliteLock, TcpProxy
+from tests.server.test_server_mariadb import mariadb_url  # noqa: F401 - shared fixture
 
 CALLER = "+49301234567"
 
@@ -196,13 +198,45 @@ def test_a_transfer_completed_after_a_restart_pops_the_note_at_the_next_agent(si
         yield two.close()
 
 
+@pytest.fixture
+def mariadb_site(mariadb_url):  # noqa: F811 - the shared fixture
+    """The site on MariaDB, reached through a TCP proxy the test can cut."""
+    url = make_url(mariadb_url)
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 3306))
+    pbx = testing.SimulatedPbx()
+    link = replace(pbx.link(), options={"keepalive": 0})
+    config = testing.server_config(
+        url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        [link], database_upgrade=True)
+    running = pytest_twisted.blockon(testing.start_server(config=config))
+    pytest_twisted.blockon(running.server.database.run(testing.demo_tenant))
+    pytest_twisted.blockon(running.links_ready())
+    site = Site(pbx, running)
+    yield site, proxy
+    pytest_twisted.blockon(site.client.close())
+    pytest_twisted.blockon(site.running.stop())
+    pytest_twisted.blockon(pbx.close())
+    proxy.close()
+
+
 @pytest_twisted.inlineCallbacks
 def test_a_note_added_while_the_database_is_away_is_stored_once_it_is_back(site, tmp_path):
+    yield _note_while_the_database_is_away(site, SqliteLock(os.path.join(str(tmp_path),
+                                                                         "cti.db")))
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_note_added_while_mariadb_is_unreachable_is_stored_once_it_is_back(mariadb_site):
+    yield _note_while_the_database_is_away(*mariadb_site)
+
+
+@pytest_twisted.inlineCallbacks
+def _note_while_the_database_is_away(site, outage):
+    """`outage.cut()` takes the database away, `outage.restore()` brings it back."""
     contexts = site.running.services.contexts
     contexts.retry_seconds = 0.2
     agent = yield site.client.login("1001", extension="1001")
     stream = yield EventStreamClient.connect(site.running.url, agent["token"])
-    lock = SqliteLock(os.path.join(str(tmp_path), "cti.db"))
     try:
         call_id = site.pbx.switch.inbound_call(CALLER, "1001")
         yield stream.next_event("screen_pop", call_id=call_id)
@@ -210,7 +244,7 @@ def test_a_note_added_while_the_database_is_away_is_stored_once_it_is_back(site,
         yield wait_for(lambda: contexts.idle)
         failures = contexts.failures
 
-        lock.cut()
+        outage.cut()
         status, call = yield site.client.post(f"/api/v1/calls/{call_id}/notes",
                                               {"text": "typed while the database was away"},
                                               agent["token"])
@@ -218,10 +252,10 @@ def test_a_note_added_while_the_database_is_away_is_stored_once_it_is_back(site,
         assert [n["text"] for n in call["notes"]] == ["typed while the database was away"]
         yield wait_for(lambda: contexts.failures > failures, timeout=15)
         assert not contexts.idle
-        lock.restore()
+        outage.restore()
         yield wait_for(lambda: contexts.idle, timeout=15)
     finally:
-        lock.restore()
+        outage.restore()
         yield stream.close()
 
     yield site.restart()
