@@ -38,6 +38,10 @@ ENDED_RETENTION = 3600.0
 STALE_RETENTION = 86_400.0
 """A context not written for this long belongs to a call that ended while no server watched."""
 EXPIRE_EVERY = 600.0
+FLUSH_SECONDS = 0.2
+"""Changes gathered this long go out in one transaction: one per change (a customer found for
+every popped call, an end for every call) kept the database thread, and so the GIL beside the
+screen-pop lookups, busy at a high call rate."""
 
 
 class CallSource(Protocol):
@@ -155,9 +159,9 @@ def context_of(call: Any, customer_id: int | None) -> CallContext | None:
 class CallContexts:
     """Write-through of live calls' contexts, and their restore after a restart.
 
-    Changes are marked by key and written from the call's state at the moment of writing, one
-    transaction at a time in the order marked (a transfer's merge lands after the writes of
-    the calls it joined). A database that is away fails no API call: the marks stay in memory
+    Changes are marked by key, gathered for `flush_seconds` and written from the call's state
+    at the moment of writing, one transaction at a time in the order marked (a transfer's merge
+    lands after the writes of the calls it joined). A database that is away fails no API call: the marks stay in memory
     and are written every `retry_seconds` until it is back. A call waiting for its stored
     context is not written until that has been read and merged into it, so a note typed
     during a restart cannot overwrite the ones before it. Context rows are not spooled to a
@@ -180,9 +184,10 @@ class CallContexts:
         self._held: set[tuple[str, str, str]] = set()
         self._expired: dict[str, float] = {}
         self._busy = False
-        self._retry: Any = None
+        self._timer: Any = None
         self._stopped = False
         self.retry_seconds = RETRY_SECONDS
+        self.flush_seconds = FLUSH_SECONDS
         self.failures = 0
         self.writes = 0
 
@@ -215,22 +220,25 @@ class CallContexts:
 
     def stop(self) -> None:
         """Write what is marked once more (the pool finishes it before it stops); no timers."""
-        if self._retry is not None and self._retry.active():
-            self._retry.cancel()
-        self._retry = None
         self._flush()
         self._stopped = True
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
 
     def _mark(self, tenant: str, kind: str, link: str, call_id: str, arg: Any) -> None:
         key = (tenant, kind, link, call_id)
         self._marks.pop(key, None)
         self._marks[key] = arg
-        self._flush()
+        if not (self._busy or self._stopped or self._timer is not None and self._timer.active()):
+            self._timer = self.reactor.callLater(self.flush_seconds, self._flush)
 
     def _flush(self) -> None:
-        if self._busy or self._stopped or (self._retry is not None and self._retry.active()):
+        if self._busy or self._stopped:
             return
-        self._retry = None
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
         marks, self._marks = self._marks, {}
         wanted, self._wanted = self._wanted, {}
         jobs: list[tuple[str, str, Any]] = []
@@ -293,7 +301,7 @@ class CallContexts:
         self._marks = {**{k: v for k, v in marks.items() if k not in self._marks},
                        **self._marks}
         if not self._stopped and (self._marks or self._wanted):
-            self._retry = self.reactor.callLater(self.retry_seconds, self._flush)
+            self._timer = self.reactor.callLater(self.retry_seconds, self._flush)
 
     def _restored_or_given_up(self, wanted: dict[tuple[str, str], set[str]]) -> None:
         """The calls whose stored context was read (or will not be): their held changes go."""

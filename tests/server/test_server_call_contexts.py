@@ -132,6 +132,7 @@ def test_rows_of_calls_ended_long_ago_go_with_the_next_write_of_their_tenant(dat
     _rebuilt(calls, "C1")
     calls.add_note("C1", now, "1001", "a note")
     contexts.save("acme", calls.live("C1"))
+    clock.advance(contexts.flush_seconds)
     yield wait_for(lambda: contexts.idle)
     with engine.begin() as conn:
         left = conn.execute(select(m.CallContext.call_id).order_by(m.CallContext.call_id))
