@@ -62,6 +62,17 @@ def pilot(text: str) -> tuple[str, list[str], str]:
     return number, parse_device_list(members), distribution
 
 
+def timed_device(text: str) -> tuple[str, float | None]:
+    """``7001`` or ``7001=SECONDS``: a device number with an optional length."""
+    number, sep, length = text.partition("=")
+    if not number.isdigit() or (sep and not length):
+        raise ValueError(f"expected NUMBER[=SECONDS], got {text!r}")
+    value = seconds(length) if sep else None
+    if value is not None and value <= 0:
+        raise ValueError(f"length must be more than 0 seconds, got {text!r}")
+    return number, value
+
+
 def agent(text: str) -> tuple[str, str]:
     """``AGENT[:PASSWORD]``."""
     agent_id, _, password = text.partition(":")
@@ -81,6 +92,14 @@ def add_switch_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="PILOT=MEMBERS[:DIST]")
     parser.add_argument("--queues", type=devices, default=[], metavar="LIST",
                         help="ACD queue devices")
+    parser.add_argument("--announcements", type=typed(timed_device, "announcement"), nargs="+",
+                        default=[], metavar="NUMBER[=SECONDS]",
+                        help="announcement devices: answer, play SECONDS (default 10), clear")
+    parser.add_argument("--voicemail", type=typed(timed_device, "voice mail"), nargs="+",
+                        default=[], metavar="NUMBER[=SECONDS]",
+                        help="voice-mail pilots: answer and record up to SECONDS (default 120)")
+    parser.add_argument("--message-seconds", type=typed(seconds, "seconds"), default=3.0,
+                        metavar="SECONDS", help="length of a message played with PlayMessage")
     parser.add_argument("--agents", type=typed(agent, "agent"), nargs="+", default=[],
                         metavar="AGENT[:PASSWORD]",
                         help="known agent IDs (default: any agent ID, any password)")
@@ -124,12 +143,17 @@ def load_steps(options: Any, prog: str) -> Any:
 def build_switch(options: Any, clock: Any, prog: str, **switch_options: Any) -> Switch:
     """The switch with the devices the options name."""
     switch = Switch(clock, external_answer_seconds=options.external_answer,
-                    agents=dict(options.agents), **switch_options)
+                    agents=dict(options.agents), message_seconds=options.message_seconds,
+                    **switch_options)
     try:
         switch.add_extensions(options.extensions, auto_answer=options.auto_answer)
         switch.add_trunks(options.trunks)
         for number in options.queues:
             switch.add_queue(number)
+        for number, length in options.announcements:
+            switch.add_announcement(number, **({} if length is None else {"seconds": length}))
+        for number, length in options.voicemail:
+            switch.add_voicemail(number, **({} if length is None else {"max_seconds": length}))
         for number, members, distribution in options.pilots:
             unknown = [m for m in members if m not in switch.devices]
             if unknown:

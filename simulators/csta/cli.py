@@ -16,6 +16,7 @@ from cti.commands.args import ArgumentParser, host_port
 from cti.errors import CLIError
 from simulators import options as shared
 from simulators.csta.server import ECMA354, SESSION_STYLES, CSTAServerFactory
+from simulators.pbx.model import VoiceMessage
 from simulators.pbx.switch import Switch
 from simulators.scenarios import ScenarioRunner
 from simulators.traffic import TrafficGenerator
@@ -114,11 +115,17 @@ def start(options: Any, reactor: Any) -> RunningSimulator:
     return running
 
 
+def _print_voice_message(message: VoiceMessage) -> None:
+    print(f"voice mail: mailbox {message.mailbox}: {message.seconds:.1f} s from "
+          f"{message.caller or 'unknown'} (call {message.call_id})", flush=True)
+
+
 def main(argv: list[str]) -> int:
     options = parse_args(argv)
     from twisted.internet import reactor
 
     running = start(options, reactor)
+    running.switch.recorded.append(_print_voice_message)
     host, port = running.address
     shown = f"[{host}]" if ":" in host else host
     # Announced once the reactor runs, i.e. once SIGTERM/SIGINT stop it cleanly.

@@ -167,6 +167,19 @@ def _forwarding(e: SwitchEvent) -> Rendered:
             + element("forwardStatus", "true" if d["on"] else "false") + to, None)
 
 
+def _voice_unit(name: str) -> Callable[[SwitchEvent], Rendered]:
+    """PlayEvent / StopEvent: the connection the message plays over and its ID; a Play of a
+    message with an end also carries its length (ECMA-269 says milliseconds)."""
+
+    def render(e: SwitchEvent) -> Rendered:
+        length = e.details.get("length")
+        return (name, conn_xml("connection", e.call_id, e.device)
+                + element("message", e.details["message"])
+                + (element("length", str(round(length * 1000))) if length is not None else ""),
+                None)
+    return render
+
+
 def _device_only(name: str) -> Callable[[SwitchEvent], Rendered]:
     return lambda e: (name, device_xml("device", e.device), None)
 
@@ -197,6 +210,8 @@ RENDERERS: dict[str, Callable[[SwitchEvent], Rendered]] = {
     ev.FORWARDING: _forwarding,
     ev.BACK_IN_SERVICE: _device_only("BackInServiceEvent"),
     ev.OUT_OF_SERVICE: _device_only("OutOfServiceEvent"),
+    ev.PLAY: _voice_unit("PlayEvent"),
+    ev.STOP: _voice_unit("StopEvent"),
 }
 
 

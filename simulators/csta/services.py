@@ -225,6 +225,18 @@ def set_forwarding(switch: Switch, req: etree._Element) -> bytes:
     return message("SetForwardingResponse")
 
 
+def play_message(switch: Switch, req: etree._Element) -> bytes:
+    call_id, device_id = _conn(req, "overConnection")
+    switch.play_message(call_id, device_id, text(req, "messageToBePlayed") or "")
+    return message("PlayMessageResponse")
+
+
+def stop(switch: Switch, req: etree._Element) -> bytes:
+    call_id, device_id = _conn(req, "connection")
+    switch.stop_message(call_id, device_id, text(req, "messageToBeStopped"))
+    return message("StopResponse")
+
+
 SERVICES: dict[str, Service] = {
     "MakeCall": make_call,
     "AnswerCall": answer_call,
@@ -247,4 +259,6 @@ SERVICES: dict[str, Service] = {
     "GetDoNotDisturb": get_do_not_disturb,
     "SetForwarding": set_forwarding,
     "GetForwarding": get_forwarding,
+    "PlayMessage": play_message,
+    "Stop": stop,
 }

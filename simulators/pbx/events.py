@@ -40,6 +40,9 @@ OUT_OF_SERVICE = "out_of_service"
 # Routing dialogue with one registered application (not fanned out to monitors).
 ROUTE_REQUEST = "route_request"
 ROUTE_END = "route_end"
+# Voice-unit events (ECMA-269 PlayEvent / StopEvent) about a message played over a connection.
+PLAY = "play"
+STOP = "stop"
 
 
 @dataclass(slots=True)
@@ -60,6 +63,8 @@ class SwitchEvent:
     - do_not_disturb: ``on``; forwarding: ``type``, ``on``, ``to``
     - route_request: ``registration``, ``xref``, ``pilot``, ``calling``;
       route_end: ``registration``, ``xref``, ``error`` (None when routed normally)
+    - play / stop: ``message`` (the message ID), play also ``length`` (seconds; absent for
+      music, which plays until stopped)
     """
 
     kind: str

@@ -168,3 +168,55 @@ class Trunk(Device):
     in_use: bool = False
 
     kind = "trunk"
+
+
+@dataclass(slots=True, eq=False)
+class Announcement(Device):
+    """A recorded announcement: answers every call delivered to it, plays `message` for
+    `seconds` and clears the call. Any number of callers hear it at once."""
+
+    seconds: float = 10.0
+    message: str = ""
+
+    kind = "announcement"
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceMessage:
+    """One message left in a mailbox: who called, when recording began, how long it is."""
+
+    mailbox: str
+    caller: str | None
+    time: float
+    seconds: float
+    call_id: str
+
+
+@dataclass(slots=True, eq=False)
+class VoiceMail(Device):
+    """A voice-mail pilot: answers, records the caller until they hang up or `max_seconds`
+    have passed, and files the message in the mailbox of the device that sent the call there
+    (the last redirecting device; its own number for a call dialled straight to it)."""
+
+    max_seconds: float = 120.0
+    mailboxes: dict[str, list[VoiceMessage]] = field(default_factory=dict)
+
+    kind = "voicemail"
+
+
+class Player:
+    """What a voice unit plays over one connection: a spoken message (with the timer that
+    ends it) in front of an optional music stream, which resumes when the message ends."""
+
+    __slots__ = ("spoken", "music", "timer")
+
+    def __init__(self) -> None:
+        self.spoken: str | None = None
+        self.music: str | None = None
+        self.timer: Any = None
+
+    def cancel_timer(self) -> None:
+        if self.timer is not None:
+            if self.timer.active():
+                self.timer.cancel()
+            self.timer = None

@@ -33,6 +33,7 @@ from simulators.pbx.errors import (
     SwitchError,
 )
 from simulators.pbx.groups import GroupsMixin, RouteDialogue
+from simulators.pbx.media import MediaMixin
 from simulators.pbx.model import (
     AGENT_BUSY,
     AGENT_WORK,
@@ -50,13 +51,17 @@ from simulators.pbx.model import (
     NULL,
     QUEUED,
     RING_ALL,
+    Announcement,
     Call,
     Connection,
     Device,
     Extension,
     Pilot,
+    Player,
     Queue,
     Trunk,
+    VoiceMail,
+    VoiceMessage,
 )
 
 Listener = Callable[[ev.SwitchEvent], None]
@@ -64,14 +69,16 @@ PARTICIPATION_TYPES = ("active", "silent", "whisper")
 MAX_REDIRECTIONS = 8
 
 
-class Switch(GroupsMixin, AgentsMixin):
-    """A small PBX: extensions, trunks, hunt-group pilots, ACD queues, agents, calls.
+class Switch(GroupsMixin, AgentsMixin, MediaMixin):
+    """A small PBX: extensions, trunks, hunt-group pilots, ACD queues, agents, calls,
+    announcements and voice mail.
 
     `clock` is an IReactorTime (the reactor, or task.Clock in tests). `external_answer_seconds`
     is how long the far end of an outgoing trunk call rings before answering (None: it rings
     until someone answers it explicitly). `wrap_up_seconds`: after-call work of agents who were
     ready when their call began (0: straight back to ready). `route_timeout`: how long a
     RouteRequest may stay unanswered before the pilot's own distribution takes over.
+    `message_seconds`: how long a message played with PlayMessage lasts (music: until stopped).
     """
 
     def __init__(
@@ -83,12 +90,14 @@ class Switch(GroupsMixin, AgentsMixin):
         wrap_up_seconds: float = 0.0,
         route_timeout: float = 5.0,
         agents: dict[str, str] | None = None,
+        message_seconds: float = 3.0,
     ) -> None:
         self.clock = clock
         self.external_answer_seconds = external_answer_seconds
         self.busy_release_seconds = busy_release_seconds
         self.wrap_up_seconds = wrap_up_seconds
         self.route_timeout = route_timeout
+        self.message_seconds = message_seconds
         self.agent_passwords: dict[str, str] = dict(agents or {})
         self.devices: dict[str, Device] = {}
         self.calls: dict[str, Call] = {}
@@ -100,6 +109,9 @@ class Switch(GroupsMixin, AgentsMixin):
         self.routes: dict[str, RouteDialogue] = {}
         self._trunks: list[Trunk] = []
         self._pilots: list[Pilot] = []
+        self._players: dict[Connection, Player] = {}
+        self._recordings: dict[Connection, tuple[str, float]] = {}
+        self.recorded: list[Callable[[VoiceMessage], None]] = []
 
     # ------------------------------------------------------------------ configuration
 
@@ -143,6 +155,7 @@ class Switch(GroupsMixin, AgentsMixin):
         for device in self.devices.values():
             if isinstance(device, Extension) and device.agent is not None:
                 self._cancel_agent_timer(device.agent)
+        self._close_media()
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -562,6 +575,7 @@ class Switch(GroupsMixin, AgentsMixin):
         return conn
 
     def _detach(self, conn: Connection) -> None:
+        self._media_gone(conn)
         conn.call.connections.pop(conn.device, None)
         owner = self.devices.get(conn.device)
         if owner is not None and conn in owner.connections:
@@ -616,6 +630,8 @@ class Switch(GroupsMixin, AgentsMixin):
             count = sum(1 for c in device.connections if c.state == QUEUED)
             self._emit(ev.QUEUED, call, destination, cause="enteringDistribution",
                        details={"queue_count": count})
+        elif isinstance(device, (Announcement, VoiceMail)):
+            self._offer_media(call, device, cause)
         else:
             self._fail(call, destination, cause="blocked")
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 import pytest_twisted
@@ -34,6 +36,8 @@ SESSION = "http://www.ecma-international.org/standards/ecma-354/appl_session"
         ["--listen", "127.0.0.1:0", "--rate", "-1"],
         ["--listen", "127.0.0.1:0", "--rate", "1", "--burst"],
         ["--listen", "127.0.0.1:0", "--holding", "-5"],
+        ["--listen", "127.0.0.1:0", "--announcements", "7001=0"],
+        ["--listen", "127.0.0.1:0", "--voicemail", "mailbox"],
     ],
 )
 def test_bad_arguments_are_one_line_cli_errors(argv):
@@ -51,6 +55,17 @@ def test_pilot_members_must_be_extensions():
     options = cli.parse_args(["--listen", "127.0.0.1:0", "--extensions", "1000-1001",
                               "--pilots", "5000=1000-1005"])
     with pytest.raises(CLIError, match="not extensions"):
+        cli.build_switch(options, task.Clock())
+
+
+def test_announcements_and_voice_mail_are_devices_of_the_switch():
+    options = cli.parse_args(["--listen", "127.0.0.1:0", "--announcements", "7001=8", "7002",
+                              "--voicemail", "700=30", "--message-seconds", "2"])
+    switch = cli.build_switch(options, task.Clock())
+    assert (switch.devices["7001"].seconds, switch.devices["7002"].seconds) == (8.0, 10.0)
+    assert switch.devices["700"].max_seconds == 30.0 and switch.message_seconds == 2.0
+    options = cli.parse_args(["--listen", "127.0.0.1:0", "--voicemail", "1000"])
+    with pytest.raises(CLIError, match="configured twice"):
         cli.build_switch(options, task.Clock())
 
 
@@ -129,21 +144,17 @@ def test_in_process_simulator_serves_a_real_tcp_client_with_traffic():
         yield running.stop()
 
 
-def test_the_command_prints_where_it_listens_and_dies_cleanly(tmp_path):
-    scenario = tmp_path / "one.scn"
-    scenario.write_text("call +4930123 -> 1001\n")
-    env = dict(os.environ, PYTHONPATH=ROOT)
+@contextmanager
+def command(*argv: str):
+    """`cti sim csta --listen 127.0.0.1:0 ARGV` running; on leaving, SIGTERM must end it
+    cleanly (exit status 0)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "cti.cli", "sim", "csta", "--listen", "127.0.0.1:0",
-         "--scenario", str(scenario)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+        [sys.executable, "-m", "cti.cli", "sim", "csta", "--listen", "127.0.0.1:0", *argv],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=ROOT),
     )
     try:
-        line = process.stdout.readline()
-        assert line.startswith("listening on 127.0.0.1:")
-        port = int(line.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=5):
-            pass
+        yield process
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
@@ -152,6 +163,28 @@ def test_the_command_prints_where_it_listens_and_dies_cleanly(tmp_path):
             process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+def test_the_command_prints_where_it_listens_and_dies_cleanly(tmp_path):
+    scenario = tmp_path / "one.scn"
+    scenario.write_text("call +4930123 -> 1001\n")
+    with command("--scenario", str(scenario)) as process:
+        line = process.stdout.readline()
+        assert line.startswith("listening on 127.0.0.1:")
+        port = int(line.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+
+
+def test_the_command_prints_each_voice_mail_message_it_records(tmp_path):
+    scenario = tmp_path / "vm.scn"
+    scenario.write_text("call +4930123 -> 700\n+0.3 hangup +4930123\n")
+    with command("--voicemail", "700", "--scenario", str(scenario),
+                 "--scenario-start", "now") as process:
+        assert process.stdout.readline().startswith("listening on 127.0.0.1:")
+        line = process.stdout.readline()
+        assert re.match(r"voice mail: mailbox 700: \d+\.\d s from \+4930123 \(call 1\)$",
+                        line.strip()), line
 
 
 def test_the_command_reports_a_bad_argument_in_one_line():
