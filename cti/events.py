@@ -49,6 +49,12 @@ OUT_OF_SERVICE = "out_of_service"
 ROUTE_REQUEST = "route_request"
 ROUTE_END = "route_end"
 
+# Voice unit: a message (queue announcement, music) played over a connection; `data["message"]`
+# holds the message ID (docs/csta-wire.md, "Voice unit"). Nothing in the core acts on them.
+PLAY = "play"
+STOP = "stop"
+VOICE_UNIT_EVENTS = frozenset({PLAY, STOP})
+
 # Link life-cycle and resynchronisation, emitted by drivers themselves.
 LINK_UP = "link_up"
 LINK_DOWN = "link_down"

@@ -33,6 +33,14 @@ class LinkDown(DriverError):
     """The link to the switch is not up; the command was not sent (or its answer was lost)."""
 
 
+def voice_unit(driver: object) -> VoiceUnit | None:
+    """The driver's voice-unit commands, or None for a driver without them."""
+    if callable(getattr(driver, "play_message", None)) \
+            and callable(getattr(driver, "stop_message", None)):
+        return driver  # type: ignore[return-value]
+    return None
+
+
 class Driver(Protocol):
     """The commands a switch link carries. Devices and numbers are normalised strings.
 
@@ -101,3 +109,15 @@ class Driver(Protocol):
         self, cross_ref: str, destination: str, also: Sequence[str] = ()
     ) -> Deferred[None]: ...
     def route_end(self, cross_ref: str) -> Deferred[None]: ...
+
+
+class VoiceUnit(Protocol):
+    """Optional: a driver whose switch plays messages to callers (ECMA-269 voice-unit services)
+    has these too (`voice_unit(driver)` tells). Message IDs are the application's, agreed with
+    the switch (docs/csta-wire.md, "Voice unit"). A link that turns out unable to play fails
+    with the switch's error like any refused command; callers log it and carry on."""
+
+    def play_message(self, call_id: str, device: str, message: str) -> Deferred[None]: ...
+    def stop_message(
+        self, call_id: str, device: str, message: str | None = None
+    ) -> Deferred[None]: ...

@@ -280,6 +280,8 @@ _EVENTS: dict[str, tuple[str, str | None, str | None]] = {
     "RouteEnd": (ev.ROUTE_END, None, None),
     "RouteEndRequest": (ev.ROUTE_END, None, None),
     "RouteRequest": (ev.ROUTE_REQUEST, "currentRoute", "routedCall"),
+    "PlayEvent": (ev.PLAY, None, "connection"),
+    "StopEvent": (ev.STOP, None, "connection"),
 }
 _STATES = frozenset(ev.CONNECTION_STATES)
 # Extra fields copied into Event.data under snake_case keys, as text or nested dicts.
@@ -297,6 +299,8 @@ _DATA_FIELDS = {
     "routeRegisterReqID": "route_register_id",
     "routeUsed": "route_used",
     "errorValue": "error",
+    "message": "message",
+    "length": "length",
 }
 _DEVICE_DATA_FIELDS = {
     "transferredToDevice": "transferred_to",

@@ -209,6 +209,20 @@ class CstaServices:
         )
         return self._call("GenerateDigits", body)
 
+    # -- voice unit ----------------------------------------------------------------------------
+
+    def play_message(self, call_id: str, device: str, message: str) -> Deferred[None]:
+        """Play `message` (an ID the switch knows) over the connection (call_id, device)."""
+        body = build("PlayMessage", [("messageToBePlayed", message),
+                                     connection("overConnection", call_id, device)])
+        return self._call("PlayMessage", body)
+
+    def stop_message(self, call_id: str, device: str, message: str | None = None) -> Deferred[None]:
+        """Stop `message`, or whatever plays over the connection when None."""
+        body = build("Stop", [connection("connection", call_id, device),
+                              ("messageToBeStopped", message)])
+        return self._call("Stop", body)
+
     # -- agents and device features ------------------------------------------------------------
 
     def set_agent_state(
