@@ -287,7 +287,7 @@ class CallContexts:
         self._busy = False
         self.failures += 1
         error = failure.value
-        if not isinstance(error, ServiceError) and not is_unavailable(error):
+        if not _away(error):
             # Not the database being away: the same batch would fail again forever.
             log.failure("call contexts of {count} change(s) not stored", failure,
                         count=len(marks))
@@ -310,6 +310,15 @@ class CallContexts:
         for tenant, link, call_id in [h for h in self._held if (h[1], h[2]) in done]:
             self._held.discard((tenant, link, call_id))
             self._marks.setdefault((tenant, "save", link, call_id), None)
+
+
+def _away(error: BaseException) -> bool:
+    """Whether the database could not be reached (worth retrying), rather than refusing the
+    batch (a missing table, a bug): the server's Database turns the first into ServiceError."""
+    if isinstance(error, ServiceError):
+        cause = error.__cause__
+        return cause is None or is_unavailable(cause)
+    return is_unavailable(error)
 
 
 def _write(conn: Any, jobs: list[tuple[str, str, Any]], wanted: dict[tuple[str, str], set[str]],

@@ -137,3 +137,19 @@ def test_rows_of_calls_ended_long_ago_go_with_the_next_write_of_their_tenant(dat
     with engine.begin() as conn:
         left = conn.execute(select(m.CallContext.call_id).order_by(m.CallContext.call_id))
         assert left.scalars().all() == ["C1", "RECENT"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_batch_the_database_refuses_is_dropped_not_retried_forever(database):
+    """A missing table is no outage: retrying every few seconds would never end."""
+    db, engine, tenant = database
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE call_context_ids")
+    calls = LinkCalls()
+    calls.add_link("pbx1", ["1001"])
+    contexts = _contexts(db, calls)
+    _rebuilt(calls, "C1")
+    calls.add_note("C1", T, "1001", "a note")
+    contexts.save("acme", calls.live("C1"))
+    yield wait_for(lambda: contexts.failures == 1 and contexts.idle)
+    assert contexts._timer is None, "no retry is scheduled"
