@@ -36,6 +36,7 @@ from cti import events as ev
 from cti.acd.config import AcdError, MemberConfig, QueueConfig
 from cti.acd.decisions import (
     AgentState,
+    Announce,
     Exit,
     Offer,
     Overflow,
@@ -50,6 +51,7 @@ from db import audit as db_audit
 from db import calls as db_calls
 from db import queues as db_queues
 from db import tenants as db_tenants
+from drivers.base import voice_unit
 
 log = Logger(namespace="cti.server.acd")
 
@@ -131,6 +133,8 @@ class AcdRunner:
         self._loading: dict[str, defer.Deferred[TenantAcd]] = {}
         self._wakeups: dict[str, Any] = {}
         self._poller: task.LoopingCall | None = None
+        self._silent_links: set[str] = set()
+        """Links whose failure to play announcements has been logged (once each)."""
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -505,12 +509,10 @@ class AcdRunner:
             elif isinstance(decision, StopRinging):
                 self._stop_ringing(acd, decision)
             elif isinstance(decision, Overflow):
-                if decision.target.kind == "number" and decision.call_id in acd.pilots:
-                    acd.pilots.pop(decision.call_id)
-                    self._select(acd, decision.call_id, decision.target.value)
-                elif decision.target.kind == "number":
-                    self._deflect(acd, decision.call_id, decision.target.value)
+                self._overflow(acd, decision)
                 changed_queues.add(decision.queue)
+            elif isinstance(decision, Announce):
+                self._announce(acd, decision)
             elif isinstance(decision, Exit):
                 self._clear(acd, decision)
                 if decision.queue:
@@ -524,6 +526,60 @@ class AcdRunner:
         self._taken_back = {}
         for queue in changed_queues:
             self.on_queue_change(acd.tenant, queue)
+
+    def _overflow(self, acd: TenantAcd, decision: Overflow) -> None:
+        """Send the caller to the target's number: a voice-mail pilot or mailbox, an
+        announcement device or any number, by RouteSelect while it waits at its pilot, else by
+        deflecting it. A queue target has been joined by the engine already."""
+        call_id, target = decision.call_id, decision.target
+        if target.kind == "queue":
+            return
+        if call_id in acd.pilots:
+            acd.pilots.pop(call_id)
+            self._select(acd, call_id, target.value)
+        else:
+            self._deflect(acd, call_id, target.value)
+            acd.queue_devices.pop(call_id, None)
+        log.info("ACD: caller {call} leaves queue {queue} ({reason}) for {kind} {number}",
+                 call=call_id, queue=decision.queue, reason=decision.reason, kind=target.kind,
+                 number=target.value)
+
+    def _announce(self, acd: TenantAcd, decision: Announce) -> None:
+        """Play the engine's announcement to a caller waiting at a queue device (the queue's
+        connection is where the switch's voice unit reaches the caller); message IDs as in
+        docs/csta-wire.md, "Voice unit". A caller waiting at a pilot number is the switch's
+        to entertain: the server has no connection of its own to play over there."""
+        device = acd.queue_devices.get(decision.call_id)
+        if device is None:
+            return
+        queue = acd.engine.queues.get(decision.queue)
+        spoken = decision.kind == "position" or (
+            decision.kind == "enter" and queue is not None and queue.config.announce_position)
+        messages = [f"music:{decision.music}"] if decision.music and decision.kind != "position" \
+            else []
+        if spoken and decision.position is not None:
+            messages.append(position_message(decision.position, decision.expected_wait))
+        for message in messages:
+            self._play(acd, decision.call_id, device, message)
+
+    def _play(self, acd: TenantAcd, call_id: str, device: str, message: str) -> None:
+        driver = self._driver_of(acd, device)
+        unit = voice_unit(driver)
+        if unit is None:
+            self._voice_unit_failed(driver, device, "the link has no voice-unit commands")
+            return
+        unit.play_message(call_id, device, message).addErrback(
+            lambda f: self._voice_unit_failed(driver, device, f.getErrorMessage()))
+
+    def _voice_unit_failed(self, driver: Any, device: str, why: str) -> None:
+        """Waiting callers go without announcements on this link: said once per link."""
+        name = getattr(driver, "name", None) or f"of {device}"
+        if name in self._silent_links:
+            return
+        self._silent_links.add(name)
+        log.warn("ACD: link {link} cannot play announcements to waiting callers ({why}); "
+                 "they wait without them, and further failures are not logged", link=name,
+                 why=why)
 
     def _ring(self, acd: TenantAcd, call_id: str, agents: list[tuple[str, str | None]],
               ring_timeout: float | None) -> None:
@@ -656,6 +712,10 @@ class AcdRunner:
         queue_device = acd.queue_devices.get(call_id)
         if queue_device is not None:
             self._send(acd, call_id, source, queue_device, "taking back")
+            caller = acd.engine.calls.get(call_id)
+            music = caller.queue.config.music if caller is not None and caller.queue else None
+            if music:
+                self._play(acd, call_id, queue_device, f"music:{music}")
 
     def _let_go(self, acd: TenantAcd, call_id: str, ringing: Ringing, extension: str,
                 order: list[str]) -> None:
@@ -709,6 +769,14 @@ class AcdRunner:
             reason=str(data.get("reason")) if "reason" in data else None, data=data,
         )
         d.addErrback(lambda f: log.warn("queue log row lost: {error}", error=f.getErrorMessage()))
+
+
+def position_message(position: int, expected_wait: float | None) -> str:
+    """The message ID telling a waiting caller their place (and expected wait, in seconds)."""
+    message = f"queue-position:{position}"
+    if expected_wait is not None:
+        message += f";expected-wait:{round(expected_wait)}"
+    return message
 
 
 _TURN_WITHOUT_TIMEOUT = 30.0

@@ -4,7 +4,9 @@ it is stored.
 
 Named columns carry the common settings; the queue's free-form `options` carry the rest:
 ``penalty_steps`` ([[after_seconds, max_penalty], ...]), ``weight`` (precedence among queues
-sharing agents), ``empty_means``, ``announce_every``, ``expected_aht`` and ``autopause``.
+sharing agents), ``empty_means``, ``announce_every``, ``expected_aht``, ``autopause`` and
+``music`` (the music class waiting callers hear). A stored overflow or closed target is a number,
+or ``KIND:VALUE`` for another kind of Target: ``voicemail:700``, ``announcement:7001``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from cti.acd.decisions import Target
 from cti.acd.schedule import Schedule
 
 OPTION_KEYS = ("penalty_steps", "weight", "empty_means", "announce_every", "expected_aht",
-               "autopause")
+               "autopause", "music")
 
 
 def queue_config(queue: Any, tenant: str, schedules: Mapping[str, Any] | None = None
@@ -30,10 +32,9 @@ def queue_config(queue: Any, tenant: str, schedules: Mapping[str, Any] | None = 
         overflow = {"full": Target("queue", queue.overflow_queue),
                     "timeout": Target("queue", queue.overflow_queue)}
     elif queue.overflow_target:
-        overflow = {"full": Target("number", queue.overflow_target),
-                    "timeout": Target("number", queue.overflow_target)}
+        overflow = dict.fromkeys(("full", "timeout"), stored_target(queue.overflow_target))
     if queue.closed_target:
-        overflow["closed"] = Target("number", queue.closed_target)
+        overflow["closed"] = stored_target(queue.closed_target)
     try:
         steps = tuple((float(after), int(penalty))
                       for after, penalty in options.get("penalty_steps") or ())
@@ -52,6 +53,7 @@ def queue_config(queue: Any, tenant: str, schedules: Mapping[str, Any] | None = 
             announce_every=_seconds(options.get("announce_every")),
             expected_aht=float(options.get("expected_aht", 180.0)),
             autopause=bool(options.get("autopause", True)),
+            music=options.get("music") or None,
             sl_seconds=float(queue.service_level_seconds),
             overflow=overflow,
             schedule=opening_hours((schedules or {}).get(queue.schedule or "")),
@@ -60,6 +62,15 @@ def queue_config(queue: Any, tenant: str, schedules: Mapping[str, Any] | None = 
         if isinstance(exc, AcdError):
             raise
         raise AcdError(f"queue {queue.name!r}: {exc}") from None
+
+
+def stored_target(text: str) -> Target:
+    """An overflow or closed target as stored: ``voicemail:700`` / ``announcement:7001``
+    (any Target kind, then its value), anything else a number to send the caller to."""
+    kind, sep, value = text.partition(":")
+    if sep and value and kind in Target.KINDS:
+        return Target(kind, value)
+    return Target("number", text)
 
 
 def opening_hours(stored: Any) -> Schedule | None:
