@@ -122,6 +122,14 @@ def make_peer():
 
 
 @pytest.fixture
+def peer(factory: CSTAServerFactory) -> Peer:
+    """An application peer with its ECMA-354 session started."""
+    client = Peer(factory)
+    client.start_session()
+    return client
+
+
+@pytest.fixture
 def factory(switch: Switch, clock: Clock) -> CSTAServerFactory:
     made = CSTAServerFactory(switch, keepalive=30.0, max_session_duration=300)
     yield made

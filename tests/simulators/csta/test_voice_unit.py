@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.simulators.csta.test_services import conn, local, peer, q  # noqa: F401 - peer
+from tests.simulators.csta.test_services import conn, local, q
 
 CALLER = "+4930123456"
 
