@@ -103,8 +103,19 @@ class EventStream:
             self.hub.detach(self)
 
     def send(self, message: dict[str, Any]) -> None:
-        if self.open and self.transport is not None:
-            self.transport.sendTextMessage(json.dumps(message, separators=(",", ":"), default=str))
+        self.send_text(json.dumps(message, separators=(",", ":"), default=str))
+
+    def send_text(self, text: str) -> bool:
+        """Send one frame; False once the connection is closing. The client's close frame
+        arrives before connectionLost, so a message published in between (the logout's own
+        agent_state) must not fail the request that published it, nor the other streams."""
+        if not self.open or self.transport is None:
+            return False
+        try:
+            self.transport.sendTextMessage(text)
+        except LocalProtocolError:
+            return False  # connectionLost follows and detaches the stream
+        return True
 
     def close(self, code: int = 1000) -> None:
         if self.transport is None or not self.open:
@@ -173,8 +184,7 @@ class EventHub:
             if stream.open and stream.transport is not None and visible(stream.session, audience):
                 if text is None:
                     text = json.dumps(message, separators=(",", ":"), default=str)
-                stream.transport.sendTextMessage(text)
-                count += 1
+                count += stream.send_text(text)
         return count
 
     def streams_of(self, tenant: str, agent_id: str) -> list[EventStream]:

@@ -269,8 +269,12 @@ class CallsModel:
         known = self.calls.pop(old)
         if new not in self.calls:
             known["call_id"] = new
-            known.setdefault("aliases", []).append(old)
             self.calls[new] = known
+        # Merged into a call we already hold (a conference keeps the consultation's ID): the
+        # old ID lives on as an alias, so the held call does not "end" into the history.
+        aliases = self.calls[new].setdefault("aliases", [])
+        if old not in aliases:
+            aliases.append(old)
         self.consults = {(new if k == old else k): (new if v == old else v)
                          for k, v in self.consults.items() if k != v}
         if self.selected == old:

@@ -44,6 +44,9 @@ class ScreenPopModel:
         self.consulting_call_id: str | None = None
         """Set on the pop of a consultation call: the call the colleague is consulting about."""
         self.customer: dict[str, Any] | None = None
+        self.call_customer_id: Any = None
+        """The customer the server holds for the call (pop, call objects); None for a caller
+        it did not know, even once the agent has saved a new customer for them."""
         self.draft: dict[str, Any] = blank_customer(None)
         self.interactions: list[dict[str, Any]] = []
         self.tickets: list[dict[str, Any]] = []
@@ -69,6 +72,7 @@ class ScreenPopModel:
         self.consulting_call_id = pop.get("consulting_call_id")
         customer = pop.get("customer")
         self.customer = copy.deepcopy(customer) if customer else None
+        self.call_customer_id = (customer or {}).get("id")
         self.draft = draft if keep_draft else self._baseline()
         self.interactions = list(pop.get("interactions") or [])
         self.tickets = list(pop.get("tickets") or [])
@@ -89,6 +93,8 @@ class ScreenPopModel:
         self.call_id = str(call.get("call_id"))
         self.notes = list(call.get("notes") or self.notes)
         self.data = dict(call.get("data") or self.data)
+        if call.get("customer_id") is not None:
+            self.call_customer_id = call["customer_id"]
         self._emit()
 
     def matches(self, call_id: str | None) -> bool:
@@ -107,6 +113,12 @@ class ScreenPopModel:
     @property
     def customer_id(self) -> Any:
         return (self.customer or {}).get("id")
+
+    @property
+    def customer_new_to_call(self) -> bool:
+        """The agent saved a customer the server does not link to the call (an unknown caller
+        made a customer during the call): the call's disposition must name them itself."""
+        return self.customer_id is not None and self.customer_id != self.call_customer_id
 
     @property
     def dirty(self) -> bool:

@@ -6,6 +6,7 @@ import json
 import time
 
 from twisted.internet.task import Clock
+from wsproto.utilities import LocalProtocolError
 
 from cti.api.auth import Session
 from cti.api.stream import Audience, EventHub, EventStream
@@ -79,3 +80,26 @@ def test_a_stream_whose_token_expires_is_told_and_closed():
     assert transport.sent[-1]["code"] == "unauthorized"
     assert transport.closed_with == 1008
     hub.stop()
+
+
+class ClosingTransport(RecordingTransport):
+    """The client's close frame has arrived; connectionLost has not run yet."""
+
+    def sendTextMessage(self, text: str) -> None:
+        raise LocalProtocolError("cannot be sent in state ConnectionState.CLOSED")
+
+
+def test_a_stream_closing_between_close_frame_and_connection_lost_is_skipped():
+    """A desktop logs out by closing its stream, then DELETE /sessions/current: the agent_state
+    the logout publishes must not fail that request, nor miss the other streams."""
+    gone = []
+    hub = EventHub(Clock(), lambda s: {}, on_disconnect=gone.append)
+    closing, _ = _stream(hub, "1001")
+    closing.transport = ClosingTransport()
+    _, supervisor = _stream(hub, "1002")
+    everyone = Audience("acme", frozenset({"1001", "1002"}))
+    assert hub.publish({"event": "agent_state"}, everyone) == 1
+    assert supervisor.sent[-1] == {"event": "agent_state"}
+    closing.send({"event": "pong"})
+    closing.connectionLost(None)
+    assert [s.user for s in gone] == ["1001"] and closing not in hub.streams

@@ -282,3 +282,47 @@ async def test_card_edit_ticket_and_disposition_are_stored_by_the_real_server(li
     await model.set_disposition(codes[0], "sorted out")
     assert model.pop.disposition_saved
     assert any(i.get("disposition") == codes[0] for i in model.pop.interactions)
+
+
+async def _answered_after_a_pop(model, switch, caller, wait_until):
+    """Agent 1001 logged in; `caller` rings, pops and is answered: the call's ID."""
+    await model.login("1001", PASSWORD, "1001")
+    await model.when_synced()
+    call_id = switch.inbound_call(caller, "1001")
+    await wait_until(lambda: model.pop.call_id == call_id)
+    await model.answer()
+    return call_id
+
+
+async def _hang_up_and_dispose(model, code, wait_until):
+    await model.hangup()
+    await wait_until(lambda: model.calls.my_calls() == [])
+    await model.set_disposition(code)
+
+
+@pytest_twisted.ensureDeferred
+async def test_unknown_caller_saved_as_customer_during_the_call_has_the_call_in_history(
+        live_server, desktops, wait_until):
+    running, switch = live_server
+    model = desktops(running.url)
+    call_id = await _answered_after_a_pop(model, switch, "+49305550199", wait_until)
+    assert model.pop.is_new_customer
+    model.pop.set_field("name", "Grace Hopper")
+    created = await model.save_customer()
+    await model.add_note("first call")
+    await _hang_up_and_dispose(model, "sale", wait_until)
+    history = await model.client.interactions(created["id"])
+    assert [(i["call_id"], i["disposition"]) for i in history] == [(call_id, "sale")]
+    assert "first call" in history[0]["notes"]
+    assert [i["call_id"] for i in model.pop.interactions] == [call_id]
+
+
+@pytest_twisted.ensureDeferred
+async def test_known_callers_disposition_goes_through_the_call(live_server, desktops,
+                                                               wait_until):
+    running, switch = live_server
+    model = desktops(running.url)
+    call_id = await _answered_after_a_pop(model, switch, CALLER, wait_until)
+    assert model.pop.customer and not model.pop.customer_new_to_call
+    await _hang_up_and_dispose(model, "resolved", wait_until)
+    assert model.pop.interactions[0]["call_id"] == call_id

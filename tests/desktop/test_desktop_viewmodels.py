@@ -185,6 +185,35 @@ def test_transfer_renames_the_call_and_keeps_what_was_known():
     assert {p["device"] for p in calls.calls["c9"]["parties"]} == {"+4930123456", "2002"}
 
 
+@pytest.mark.parametrize("first", ["conferenced", "call_updated"])
+def test_held_call_merged_into_the_conference_does_not_end_into_the_history(first):
+    """The switch keeps the consultation's ID for the conference: the held customer call is
+    part of it, not a call that ended (the history would list the conversation twice)."""
+    calls = CallsModel(FakeClock(), "2001")
+    ended = []
+    calls.ended.connect(ended.append)
+    calls.upsert(inbound_call("c1", state="hold"))
+    calls.upsert({**inbound_call("c2", state="connected", calling="2001", called="2002"),
+                  "parties": [{"device": "2001", "state": "connected"},
+                              {"device": "2002", "state": "connected"}]})
+    conference = {**inbound_call("c2", state="connected"), "aliases": ["c1"],
+                  "parties": [{"device": "2001", "state": "connected"},
+                              {"device": "2002", "state": "connected"},
+                              {"device": "+4930123456", "state": "connected"}]}
+    conferenced = {"event": "conferenced", "call_id": "c2", "device": "2001",
+                   "old_call_ids": ["c1"]}
+    if first == "conferenced":
+        calls.apply_event(conferenced)
+        calls.upsert(conference)
+    else:
+        calls.upsert(conference)
+        calls.apply_event(conferenced)
+    assert ended == []
+    assert list(calls.calls) == ["c2"] and "c1" in calls.calls["c2"]["aliases"]
+    calls.apply_event({"event": "connection_cleared", "call_id": "c2", "device": "2001"})
+    assert [c["call_id"] for c in ended] == ["c2"]
+
+
 def test_call_cleared_and_ended_call_event_remove_the_call():
     calls = CallsModel(FakeClock(), "2001")
     calls.upsert(inbound_call())

@@ -1,0 +1,493 @@
+"""A compressed shift on the desktop: one agent, a colleague and a supervisor work two dozen calls
+through the REAL server and the CSTA switch simulator, every step clicked in the REAL windows.
+
+The agent logs in through the login dialog and goes ready; callers from outside (known
+customers, strangers) dial the queue's number 1900 and the server's ACD deflects them to the
+agent. For each call the in-window banner alerts, the pop names the customer (or offers to
+create one), the agent answers, types a note, picks a disposition, hangs up and wraps up (by
+the timer or by hand). Along the way: hold and retrieve, a consult-transfer and a conference
+with the colleague, a ticket, an outbound call double-clicked in the address book, a break with
+a reason code during which one queued caller gives up, and the logout at the end. The
+supervisor's window watches the same queue; at the end its counters, the database and the
+switch agree with what the test did, and nothing went wrong on the way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+import pytest_twisted
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QToolButton,
+)
+from twisted.internet import task
+from twisted.logger import globalLogPublisher
+
+from cti.server import testing
+from cti.server.testing import PASSWORD
+from db import customers as db_customers
+from db import queues as db_queues
+from db.tenants import get_tenant
+from desktop.app import DesktopApp
+from desktop.client import ApiClient
+from desktop.viewmodels.desktop import DesktopModel
+from desktop.widgets.main_window import MainWindow
+from desktop.widgets.supervisor_window import SupervisorWindow
+
+QUEUE_NUMBER = "1900"
+ADA, BABBAGE = "+49301234567", "+49307654321"
+HEAD_OFFICE = "+4940998877"
+WRAP_UP_SECONDS = 2
+
+
+def stranger(n: int) -> str:
+    return f"+4930555{n:04d}"
+
+
+async def until(predicate, what: str, timeout: float = 8.0) -> None:
+    """Poll the shared reactor until `predicate()` holds; bounded, names what it waited for."""
+    from twisted.internet import reactor
+
+    deadline = reactor.seconds() + timeout
+    while not predicate():
+        if reactor.seconds() > deadline:
+            raise AssertionError(f"not reached within {timeout}s: {what}")
+        await task.deferLater(reactor, 0.01, lambda: None)
+
+
+def child(window, cls, name):
+    found = window.findChild(cls, name)
+    assert found is not None, f"no {cls.__name__} named {name}"
+    return found
+
+
+def rows(table: QTableWidget) -> list[list[str]]:
+    return [[table.item(r, c).text() if table.item(r, c) else ""
+             for c in range(table.columnCount())] for r in range(table.rowCount())]
+
+
+@dataclass
+class Desk:
+    """One agent window driven as a user does: clicks, typing, reading what is shown."""
+
+    qtbot: object
+    window: MainWindow
+    model: DesktopModel
+    errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.model.error.connect(self.errors.append)
+
+    def widget(self, cls, name):
+        return child(self.window, cls, name)
+
+    def click(self, name: str) -> None:
+        button = self.widget(QPushButton, name)
+        assert button.isEnabled() and button.isVisible(), f"{name} is not clickable"
+        self.qtbot.mouseClick(button, Qt.LeftButton)
+
+    def type(self, name: str, text: str, cls=QLineEdit) -> None:
+        self.qtbot.keyClicks(self.widget(cls, name), text)
+
+    def call_rows(self) -> list[list[str]]:
+        return rows(self.widget(QTableWidget, "callsTable"))
+
+    def call_states(self) -> list[str]:
+        return [row[2] for row in self.call_rows()]
+
+    def banner(self) -> str:
+        banner = self.widget(QLabel, "incomingText")
+        return banner.text() if self.widget(object, "incomingBanner").isVisible() else ""
+
+    def title(self) -> str:
+        return self.widget(QLabel, "customerTitle").text()
+
+    def status(self) -> str:
+        return self.widget(QLabel, "stateStatus").text()
+
+    def state(self) -> str:
+        return self.widget(QLabel, "stateDetail").text()
+
+    async def alerted_by(self, number: str) -> str:
+        await until(lambda: number in self.banner(), f"banner for {number}")
+        await until(lambda: self.call_states() == ["Alerting"], "one alerting call in the table")
+        return self.banner()
+
+    async def answer(self, via_banner: bool = False) -> None:
+        self.click("bannerAnswerButton" if via_banner else "answerButton")
+        await until(lambda: self.call_states() == ["Connected"], "the call connected")
+        await until(lambda: not self.banner(), "banner gone after answering")
+
+    async def note(self, text: str) -> None:
+        self.window.pop_tabs.setCurrentIndex(2)
+        self.type("noteEdit", text)
+        self.click("addNoteButton")
+        notes = self.widget(object, "notesList")
+        await until(lambda: any(text in notes.item(i).text() for i in range(notes.count())),
+                    f"note {text!r} listed")
+        await until(lambda: self.widget(QLineEdit, "noteEdit").text() == "", "note field cleared")
+
+    async def dispose(self, code: str) -> None:
+        combo = self.widget(QComboBox, "dispositionCombo")
+        combo.setCurrentIndex(combo.findData(code))
+        self.click("saveDispositionButton")
+        state = self.widget(QLabel, "dispositionState")
+        await until(lambda: state.text().startswith("Disposition saved"), f"disposition {code}")
+
+    async def hold_and_retrieve(self) -> None:
+        self.click("holdButton")
+        await until(lambda: self.call_states() == ["Hold"], "call on hold")
+        self.click("retrieveButton")
+        await until(lambda: self.call_states() == ["Connected"], "call retrieved")
+
+    async def hang_up(self) -> None:
+        self.click("hangupButton")
+        await until(lambda: self.call_states() == [], "call gone from the table")
+
+
+@pytest.fixture
+def site(tmp_path):
+    """Switch simulator + real server; queue `sales` (number 1900) set for a short shift."""
+    pbx = testing.SimulatedPbx()
+    running = pytest_twisted.blockon(testing.start_server(
+        tmp_path, links=[pbx.link()], speed_dials=(("Head office", HEAD_OFFICE),)))
+
+    def short_shift(conn):
+        tenant = get_tenant(conn, "acme")
+        db_queues.update_queue(conn, tenant, "sales", wrapup_seconds=WRAP_UP_SECONDS,
+                               ring_timeout_seconds=15, service_level_seconds=1)
+        return tenant
+
+    try:
+        # The tenant's ACD is loaded on first use, so it starts with these settings.
+        tenant = pytest_twisted.blockon(running.services.db.run(short_shift))
+        acd = pytest_twisted.blockon(running.services.acd.tenant(tenant))
+        assert acd.engine.queues["sales"].config.wrapup_seconds == WRAP_UP_SECONDS
+        pytest_twisted.blockon(running.links_ready())
+        yield running, pbx
+    finally:
+        pytest_twisted.blockon(running.stop())
+        pytest_twisted.blockon(pbx.close())
+
+
+@pytest.fixture
+def logged_failures():
+    """Errors and failures logged through Twisted's logger while the test runs."""
+    seen = []
+
+    def observe(event):
+        if event.get("log_failure") is not None or getattr(
+                event.get("log_level"), "name", "") in ("error", "critical"):
+            seen.append(event)
+
+    globalLogPublisher.addObserver(observe)
+    yield seen
+    globalLogPublisher.removeObserver(observe)
+
+
+@pytest.fixture
+def opened():
+    """Everything a test opened, closed at its end."""
+    apps, models = [], []
+    yield apps, models
+    for app in apps:
+        app.close()
+    for model in models:
+        model.shutdown()
+        pytest_twisted.blockon(model.client.close())
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_full_shift_from_the_desktop(site, qtbot, opened, logged_failures):
+    running, pbx = site
+    switch = pbx.switch
+    apps, models = opened
+    from twisted.internet import reactor
+
+    # -- the supervisor opens the wallboard --------------------------------------------------
+    sup_model = DesktopModel(ApiClient(running.url))
+    models.append(sup_model)
+    await sup_model.login("sup", PASSWORD)
+    await sup_model.when_synced()
+    board = SupervisorWindow(sup_model, tick_ms=50)
+    qtbot.addWidget(board)
+    board.show()
+    sup_errors: list[str] = []
+    sup_model.error.connect(sup_errors.append)
+    agents_table = child(board, QTableWidget, "agentsTable")
+    queues_table = child(board, QTableWidget, "queuesTable")
+    callers_table = child(board, QTableWidget, "waitingCallersTable")
+
+    def agent_row(agent_id: str) -> list[str]:
+        return next((row for row in rows(agents_table) if row[0] == agent_id), [])
+
+    def queue_row() -> list[str]:
+        return next((row for row in rows(queues_table) if row[0] == "sales"), [])
+
+    # -- the colleague, logged in but not taking queue calls ----------------------------------
+    colleague_model = DesktopModel(ApiClient(running.url))
+    models.append(colleague_model)
+    await colleague_model.login("1002", PASSWORD, "1002")
+    await colleague_model.when_synced()
+    colleague_window = MainWindow(colleague_model, use_tray=False)
+    qtbot.addWidget(colleague_window)
+    colleague_window.show()
+    colleague = Desk(qtbot, colleague_window, colleague_model)
+
+    # -- the agent logs in through the login dialog ------------------------------------------
+    app = DesktopApp(reactor, running.url, use_tray=False)
+    apps.append(app)
+    app.ask_login("1001", "1001")
+    dialog = app._dialog
+    qtbot.keyClicks(child(dialog, QLineEdit, "loginPassword"), PASSWORD)
+    qtbot.mouseClick(child(dialog, QPushButton, "loginButton"), Qt.LeftButton)
+    await until(lambda: app.main_window is not None, "the agent window after logging in")
+    window = app.main_window
+    qtbot.addWidget(window)
+    agent = Desk(qtbot, window, app.model)
+    await app.model.when_synced()
+    assert agent.status().startswith("Not ready")
+    await until(lambda: agent_row("1001")[3:4] == ["Not ready – Login"],
+                "supervisor sees the agent logged in, not ready")
+
+    agent.click("readyButton")
+    await until(lambda: agent.status() == "Ready", "agent ready")
+    await until(lambda: agent_row("1001")[3:5] == ["Ready", "Idle"], "supervisor sees ready")
+
+    offered = answered = 0
+    handled: list[str] = []  # every call that left the agent's extension, in order
+    saved: list[tuple[str, str, str, str]] = []  # (customer, call, disposition, note) typed
+
+    async def wrap_up(by_hand: bool) -> None:
+        await until(lambda: agent.state() == "Wrap-up", "agent in wrap-up")
+        timer = agent.widget(QLabel, "stateTimer")
+        await until(lambda: timer.text().startswith("Wrap-up"), "wrap-up timer shown")
+        if by_hand:
+            agent.click("wrapUpDoneButton")
+        await until(lambda: agent.state() == "Idle" and agent.status() == "Ready",
+                    "wrap-up over", timeout=WRAP_UP_SECONDS + 5)
+        assert not agent.widget(QPushButton, "wrapUpDoneButton").isVisible()
+
+    async def take(caller: str, title: str, via_banner: bool = False,
+                   dial_in: bool = True) -> str:
+        """A queue caller (dialled in now, or already waiting) rings and is answered."""
+        nonlocal offered, answered
+        if dial_in:
+            switch.inbound_call(caller, QUEUE_NUMBER)
+            offered += 1
+        await agent.alerted_by(caller)
+        await until(lambda: agent.title() == title, f"pop titled {title!r}")
+        if not title.startswith("Unknown"):
+            await until(lambda: title in agent.banner(), f"banner names {title}")
+        await agent.answer(via_banner)
+        answered += 1
+        await until(lambda: agent_row("1001")[4:5] == ["In call"], "supervisor sees in call")
+        (call_id,) = [c.call_id for c in switch.calls.values() if caller in c.connections]
+        return call_id
+
+    async def close(title: str, call_id: str, note: str, code: str, by_hand: bool) -> None:
+        """After the call left the extension: disposition, then wrap-up."""
+        await agent.dispose(code)
+        saved.append((title, call_id, code, note))
+        await wrap_up(by_hand)
+
+    async def finish(title: str, call_id: str, note: str, code: str,
+                     by_hand: bool = True) -> None:
+        await agent.note(note)
+        await agent.hang_up()
+        handled.append(call_id)
+        await close(title, call_id, note, code, by_hand)
+
+    async def queue_call(caller: str, title: str, *, note: str, code: str,
+                         via_banner: bool = False, hold: bool = False,
+                         by_hand: bool = True) -> None:
+        call_id = await take(caller, title, via_banner)
+        if hold:
+            await agent.hold_and_retrieve()
+        await finish(title, call_id, note, code, by_hand)
+
+    # -- calls 1-5: known and unknown callers, a new customer, hold, wrap-up both ways --------
+    await queue_call(ADA, "Ada Lovelace", note="asked about delivery", code="resolved",
+                     via_banner=True)
+    await queue_call(BABBAGE, "Charles Babbage", note="wants a callback", code="callback",
+                     hold=True, by_hand=False)
+
+    # An unknown caller: the card offers a new customer, the agent saves it during the call.
+    grace = stranger(1)
+    call_id = await take(grace, "Unknown caller – new customer")
+    assert agent.widget(QLineEdit, "customerPhones").text() == grace
+    agent.type("customerName", "Grace Hopper")
+    agent.type("customerCompany", "Navy Labs")
+    agent.click("saveCustomerButton")
+    await until(lambda: agent.title() == "Grace Hopper", "new customer saved")
+    assert not agent.widget(QPushButton, "saveCustomerButton").isEnabled()
+    await finish("Grace Hopper", call_id, "first call, new customer", "sale")
+
+    # The same number again: now the pop knows her.
+    await queue_call(grace, "Grace Hopper", note="follow-up on the order", code="resolved",
+                     hold=True)
+
+    # A ticket on a known customer's call.
+    call_id = await take(ADA, "Ada Lovelace")
+    agent.window.pop_tabs.setCurrentIndex(1)
+    ticket_type = agent.widget(QComboBox, "ticketType")
+    ticket_type.setCurrentIndex(ticket_type.findData("complaint"))
+    agent.type("ticketSubject", "Engine jammed")
+    agent.type("ticketBody", "Gear 4 stuck since Monday", cls=QPlainTextEdit)
+    agent.click("createTicketButton")
+    tickets = agent.widget(QTableWidget, "ticketsTable")
+    await until(lambda: any(row[2] == "Engine jammed" for row in rows(tickets)), "ticket listed")
+    await finish("Ada Lovelace", call_id, "ticket opened", "complaint")
+
+    # -- call 6: consult the colleague, transfer to her ---------------------------------------
+    call_id = await take(ADA, "Ada Lovelace")
+    await agent.note("needs the specialist")
+    agent.type("dialNumber", "1002")
+    agent.click("consultButton")
+    await colleague.alerted_by("1001")
+    await until(lambda: colleague.title() == "Ada Lovelace", "consultation pop names Ada")
+    assert agent.call_states() == ["Hold", "Connected"]
+    consultation = next(c.call_id for c in switch.calls.values() if "1002" in c.connections)
+    await colleague.answer()
+    await until(lambda: agent.widget(QPushButton, "transferButton").isEnabled(),
+                "transfer offered")
+    agent.click("transferButton")
+    await until(lambda: agent.call_states() == [], "agent's calls gone after the transfer")
+    handled += [call_id, consultation]
+    # The call lives on at the colleague under the ID the transfer gave it.
+    (call_id,) = [c.call_id for c in switch.calls.values() if ADA in c.connections]
+    await until(lambda: [row[0] for row in colleague.call_rows()] == [ADA],
+                "colleague talks to Ada")
+    colleague_notes = colleague.widget(object, "notesList")
+    await until(lambda: any("needs the specialist" in colleague_notes.item(i).text()
+                            for i in range(colleague_notes.count())), "the note travelled")
+    await close("Ada Lovelace", call_id, "needs the specialist", "resolved", by_hand=True)
+    await colleague.hang_up()
+
+    # -- call 7: conference the colleague in --------------------------------------------------
+    await take(BABBAGE, "Charles Babbage")
+    agent.type("dialNumber", "1002")
+    agent.click("consultButton")
+    await colleague.alerted_by("1001")
+    await colleague.answer()
+    await until(lambda: agent.widget(QPushButton, "conferenceButton").isEnabled(),
+                "conference offered")
+    agent.click("conferenceButton")
+    await until(lambda: agent.call_states() == ["Connected"], "one conference call")
+    await until(lambda: len(app.model.calls.my_calls()[0]["parties"]) == 3, "three parties")
+    # The conference kept the consultation's ID: one call, one history entry.
+    (call_id,) = [c.call_id for c in switch.calls.values() if BABBAGE in c.connections]
+    await finish("Charles Babbage", call_id, "conference with the specialist", "resolved",
+                 by_hand=False)
+    assert colleague.call_states() == ["Connected"], "the colleague stays with him"
+    await colleague.hang_up()
+
+    # -- an outbound call from the address book (double-click) --------------------------------
+    agent.window.side_tabs.setCurrentIndex(0)
+    book = agent.widget(QTableWidget, "addressTable")
+    row = next(r for r, cells in enumerate(rows(book)) if cells[1] == HEAD_OFFICE)
+    where = book.visualItemRect(book.item(row, 0)).center()
+    qtbot.mouseClick(book.viewport(), Qt.LeftButton, pos=where)
+    qtbot.mouseDClick(book.viewport(), Qt.LeftButton, pos=where)
+    await until(lambda: [r[0] for r in agent.call_rows()] == [HEAD_OFFICE], "outbound call up")
+    (outbound,) = [c.call_id for c in switch.calls.values() if HEAD_OFFICE in c.connections]
+    switch.answer_call(outbound, HEAD_OFFICE)
+    await until(lambda: agent.call_states() == ["Connected"], "head office answered")
+    await agent.hang_up()
+    handled.append(outbound)
+    await until(lambda: agent.state() == "Idle", "no wrap-up after an outbound call")
+
+    # -- a break: the queue fills, one caller gives up ----------------------------------------
+    reasons = {a.objectName(): a for a in agent.widget(QToolButton, "notReadyButton")
+               .menu().actions()}
+    reasons["reason_break"].trigger()
+    await until(lambda: agent.status() == "Not ready – Break", "agent on a break")
+    await until(lambda: agent_row("1001")[3:4] == ["Not ready – Break"],
+                "supervisor sees the break")
+    quitter = switch.inbound_call(stranger(2), QUEUE_NUMBER)
+    offered += 1
+    await until(lambda: [r[1] for r in rows(callers_table)] == [stranger(2)],
+                "supervisor sees the caller waiting")
+    await until(lambda: child(board, QLabel, "tileWaiting").text() == "1", "one waiting")
+    await until(lambda: child(board, QLabel, "tileLongest").text() != "0:00",
+                "longest wait counts up", timeout=4)
+    assert queue_row()[1] == "1"
+    assert agent_row("1001")[5] not in ("0:00", ""), "time on the break counts up"
+    switch.clear_connection(quitter, stranger(2))
+    await until(lambda: rows(callers_table) == [], "the caller gave up")
+    await until(lambda: queue_row()[8:9] == ["1"], "supervisor counts the abandoned call")
+
+    patient = stranger(3)
+    switch.inbound_call(patient, QUEUE_NUMBER)
+    offered += 1
+    await until(lambda: [r[1] for r in rows(callers_table)] == [patient], "next caller waits")
+    # Waiting past the service-level time (1 s): this one is answered late.
+    await until(lambda: rows(callers_table)[0][2] not in ("0:00", ""), "her wait counts up",
+                timeout=4)
+    assert agent.call_states() == []
+    agent.click("readyButton")
+    await until(lambda: agent_row("1001")[3] == "Ready" and agent_row("1001")[5] == "0:00",
+                "supervisor sees the break end, time in state from zero")
+    call_id = await take(patient, "Unknown caller – new customer", dial_in=False)
+    await finish("Unknown caller – new customer", call_id, "waited during the break",
+                 "callback")
+
+    # -- the rest of the shift: a steady stream ------------------------------------------------
+    for n in range(14):
+        caller, title = [(ADA, "Ada Lovelace"), (BABBAGE, "Charles Babbage"),
+                         (grace, "Grace Hopper"),
+                         (stranger(10 + n), "Unknown caller – new customer")][n % 4]
+        await queue_call(caller, title, note=f"call {n} of the afternoon",
+                         code=("resolved", "sale", "callback")[n % 3],
+                         via_banner=n % 2 == 0, hold=n % 5 == 0, by_hand=n % 7 != 3)
+
+    # -- the supervisor's figures match the shift ----------------------------------------------
+    await until(lambda: queue_row()[6:9] == [str(offered), str(answered), "1"],
+                f"supervisor counts offered {offered}, answered {answered}, abandoned 1",
+                timeout=5)
+    (sales,) = [q for q in await sup_model.client.queues() if q["queue"] == "sales"]
+    level = sales["stats"]["service_level"]
+    assert 0 < level < 1, "one caller waited past the service-level time"
+    assert child(board, QLabel, "tileServiceLevel").text() == f"{100 * level:.0f}%"
+    assert child(board, QLabel, "tileWaiting").text() == "0"
+    assert int(agent_row("1001")[6]) == answered
+
+    # -- the windows stayed healthy ------------------------------------------------------------
+    history = agent.widget(QTableWidget, "historyTable")
+    assert history.rowCount() == len(handled)
+    assert sorted(e["call_id"] for e in app.model.history.entries) == sorted(handled)
+    assert agent.call_rows() == [] and colleague.call_rows() == []
+    assert agent.errors == [] and colleague.errors == [] and sup_errors == []
+
+    # -- logout: the agent closes the window ---------------------------------------------------
+    window.close()
+    await until(lambda: agent_row("1001")[3:4] == ["Logged out"], "supervisor sees logout")
+
+    # -- what the server and the database hold after the shift ---------------------------------
+    assert await sup_model.client.calls() == []
+    assert switch.calls == {}
+    me = next(a for a in await sup_model.client.agents() if a["agent_id"] == "1001")
+    assert me["status"] == "logged_out"
+
+    def stored(conn):
+        tenant = get_tenant(conn, "acme")
+        found = {}
+        for name in ("Ada Lovelace", "Charles Babbage", "Grace Hopper"):
+            (customer,) = db_customers.search_customers(conn, tenant, name)
+            found[name] = db_customers.recent_interactions(conn, tenant, customer.id, limit=100)
+        return found
+
+    interactions = await running.services.db.run(stored)
+    for name, found in interactions.items():
+        typed = sorted((call, code, note) for who, call, code, note in saved if who == name)
+        assert sorted((i.call_id, i.disposition, i.notes.split(": ", 1)[-1])
+                      for i in found if i.call_id is not None) == typed, name
+    assert logged_failures == []
