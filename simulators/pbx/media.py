@@ -136,9 +136,10 @@ class MediaMixin:
         recording = self._recordings.pop(conn, None)
         if recording is not None:
             mailbox, began = recording
-            message = VoiceMessage(mailbox, conn.call.calling, began,
-                                   self.clock.seconds() - began, conn.call.call_id)
-            self.devices[conn.device].mailboxes.setdefault(mailbox, []).append(message)
+            box = self.devices[conn.device]
+            length = min(self.clock.seconds() - began, box.max_seconds)
+            message = VoiceMessage(mailbox, conn.call.calling, began, length, conn.call.call_id)
+            box.mailboxes.setdefault(mailbox, []).append(message)
             for listener in list(self.recorded):
                 listener(message)
 

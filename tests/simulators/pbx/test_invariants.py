@@ -11,7 +11,7 @@ from simulators.pbx.model import Extension, Trunk
 
 EXTENSIONS = ["1001", "1002", "1003", "1004"]
 OUTSIDE = ["+4930111", "+4930222"]
-DEVICES = EXTENSIONS + OUTSIDE + ["5000", "6000"]
+DEVICES = EXTENSIONS + OUTSIDE + ["5000", "6000", "700", "7001"]
 
 ACTIONS = st.one_of(
     st.tuples(st.just("call"), st.sampled_from(EXTENSIONS + OUTSIDE), st.sampled_from(DEVICES)),
@@ -21,6 +21,10 @@ ACTIONS = st.one_of(
               st.sampled_from(EXTENSIONS + ["6000"]), st.sampled_from(DEVICES)),
     st.tuples(st.just("ring_all"), st.sampled_from(EXTENSIONS + ["6000"]),
               st.lists(st.sampled_from(EXTENSIONS), min_size=2, max_size=4, unique=True)),
+    st.tuples(st.just("play"), st.sampled_from(EXTENSIONS + ["6000"]),
+              st.sampled_from(["music:default", "queue-position:1", "queue-position:2"])),
+    st.tuples(st.just("stop"), st.sampled_from(EXTENSIONS + ["6000"]),
+              st.sampled_from([None, "music:default", "queue-position:1"])),
     st.tuples(st.just("tick"), st.floats(min_value=0, max_value=20)),
     st.tuples(st.just("agent"), st.sampled_from(EXTENSIONS),
               st.sampled_from(["loggedOn", "ready", "notReady", "loggedOff"])),
@@ -44,6 +48,17 @@ def check(switch: Switch) -> None:
             assert device.in_use == any(device.number in c.trunks for c in switch.calls.values())
         if isinstance(device, Extension) and device.agent is not None:
             assert device.agent.state in ("ready", "notReady", "busy", "workingAfterCall")
+    for conn in (*switch._players, *switch._recordings):
+        assert conn.call.connections.get(conn.device) is conn, f"{conn} plays or records"
+    for message in switch.voice_messages():
+        assert 0 <= message.seconds <= switch.devices["700"].max_seconds
+
+
+def voice_unit(switch: Switch, service: str, device: str, message: str | None) -> None:
+    """Play or stop a message over the device's first connection."""
+    conn = next(iter(switch.devices[device].connections), None)
+    if conn is not None:
+        getattr(switch, service)(conn.call.call_id, device, message)
 
 
 def ring_all(switch: Switch, source: str, destinations: list[str]) -> None:
@@ -63,6 +78,8 @@ def test_random_use_keeps_the_switch_consistent(actions, distribution):
     switch.add_trunks(["8001", "8002", "8003"])
     switch.add_pilot("5000", ["1002", "1003", "1004"], distribution, ring_seconds=5)
     switch.add_queue("6000")
+    switch.add_voicemail("700", max_seconds=30)
+    switch.add_announcement("7001", seconds=4)
     phones = Handsets(switch)
     events = []
     switch.subscribe(events.append)
@@ -75,6 +92,8 @@ def test_random_use_keeps_the_switch_consistent(actions, distribution):
                 switch.set_agent_state(args[0], args[1], agent_id="A" + args[0])
             elif name == "ring_all":
                 ring_all(switch, *args)
+            elif name in ("play", "stop"):
+                voice_unit(switch, f"{name}_message", *args)
             else:
                 getattr(phones, name)(*args)
         except SwitchError:

@@ -6,9 +6,13 @@ reports Play, ends by itself (Stop) or on request, and music resumes after each 
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from twisted.internet.task import Clock
 
-from simulators.pbx import InvalidCall, InvalidConnection, InvalidState, SwitchError
+from simulators.pbx import InvalidCall, InvalidConnection, InvalidState, Switch, SwitchError
 from tests.simulators.conftest import Recorder
+from tests.simulators.pbx.test_invariants import check
 
 CALLER = "+4930123456"
 
@@ -140,3 +144,53 @@ def test_announcement_and_voice_mail_numbers_are_checked(media):
         media.add_announcement("7002", seconds=0)
     with pytest.raises(ValueError):
         media.add_voicemail("701", max_seconds=-1)
+
+
+MEDIA_ACTIONS = st.one_of(
+    st.tuples(st.just("call"), st.sampled_from(["+4930111", "+4930222"]),
+              st.sampled_from(["6000", "700", "7001"])),
+    st.tuples(st.sampled_from(["play", "stop"]), st.integers(0, 3),
+              st.sampled_from([None, "music:default", "queue-position:1"])),
+    st.tuples(st.just("deflect"), st.integers(0, 3), st.sampled_from(["1001", "700", "7001"])),
+    st.tuples(st.just("hangup"), st.integers(0, 3)),
+    st.tuples(st.just("tick"), st.floats(min_value=0, max_value=5)),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(MEDIA_ACTIONS, max_size=30))
+def test_whatever_callers_hear_ends_with_their_connection(actions):
+    """Nothing plays over, or records, a connection that has left its call; every message
+    is filed once, no longer than the maximum; no timer outlives the switch."""
+    clock = Clock()
+    switch = Switch(clock, external_answer_seconds=None)
+    switch.add_extensions(["1001"])
+    switch.add_queue("6000")
+    switch.add_voicemail("700", max_seconds=6)
+    switch.add_announcement("7001", seconds=2)
+    for name, *args in actions:
+        calls = sorted(switch.calls, key=int)
+        call_id = calls[args[0] % len(calls)] if calls and name not in ("call", "tick") else None
+        try:
+            if name == "call":
+                switch.inbound_call(*args)
+            elif name == "tick":
+                clock.advance(args[0])
+            elif call_id is None:
+                continue
+            elif name in ("play", "stop", "deflect"):
+                device = "6000" if "6000" in switch.calls[call_id].connections else "1001"
+                if name == "deflect":
+                    switch.deflect_call(call_id, device, args[1])
+                else:
+                    getattr(switch, f"{name}_message")(call_id, device, args[1] or "music:x")
+            else:
+                caller = switch.calls[call_id].calling
+                switch.clear_connection(call_id, caller)
+        except SwitchError:
+            pass
+        check(switch)
+    filed = switch.voice_messages()
+    assert len({m.call_id for m in filed}) == len(filed)
+    switch.close()
+    assert clock.getDelayedCalls() == []
