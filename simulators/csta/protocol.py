@@ -194,7 +194,7 @@ class CSTAServerProtocol(FrameReceiver):
                 self._owner()
             return handler(req)
         service = services.SERVICES.get(name)
-        if service is not None:
+        if service is not None and name not in self.factory.refused_services:
             self._owner()
             return service(self.factory.switch, req)
         if name.endswith("Response"):

@@ -92,6 +92,9 @@ class CSTAServerFactory(Factory):
         """Called whenever the last paused connection resumes."""
         self.first_monitor: list[Callable[[], None]] = []
         """Called once, when the first MonitorStart of any client is granted."""
+        self.refused_services: set[str] = set()
+        """Services answered with CSTAErrorCode operation/generic, as a switch without them
+        does (e.g. {"PlayMessage", "Stop"}: a switch with no voice unit)."""
         self._xrefs = itertools.count(1)
         self._held: list[SwitchEvent] | None = None
         switch.subscribe(self.on_switch_event)

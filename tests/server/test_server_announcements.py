@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor, task
+from twisted.logger import globalLogPublisher
 
 from cti.acd.decisions import Target
 from cti.server import testing
@@ -162,3 +163,28 @@ def test_stored_targets_say_their_kind_before_a_colon_and_a_plain_number_is_a_nu
 def test_the_position_message_names_place_and_whole_seconds_of_wait():
     assert position_message(3, 119.6) == "queue-position:3;expected-wait:120"
     assert position_message(1, None) == "queue-position:1"
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_switch_that_cannot_play_is_logged_once_and_the_caller_waits_on(started, pbx):
+    pbx.factory.refused_services.update({"PlayMessage", "Stop"})
+    warnings = []
+
+    def observe(event):
+        if event.get("log_namespace") == "cti.server.acd" \
+                and "cannot play" in event.get("log_format", ""):
+            warnings.append(event)
+
+    globalLogPublisher.addObserver(observe)
+    try:
+        running = yield started(join_empty=True, announce_position=True,
+                                options={"announce_every": 0.5, "music": "default"})
+        voice = VoiceUnit(pbx.switch)
+        call_id = pbx.switch.inbound_call(CALLER, QUEUE_DEVICE)
+        yield task.deferLater(reactor, 1.8, lambda: None)
+    finally:
+        globalLogPublisher.removeObserver(observe)
+    assert len(warnings) == 1 and warnings[0]["link"] == "pbx1"
+    assert voice.heard == []
+    assert running.services.acd.tenants["acme"].engine.calls[call_id].state == "waiting"
+    assert (QUEUE_DEVICE, "queued") in pbx.switch.snapshot_call(call_id)

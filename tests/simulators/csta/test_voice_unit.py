@@ -71,3 +71,13 @@ def test_stop_with_nothing_playing_is_a_state_incompatibility(peer, queued):
     peer.request("Stop", over(call_id, "6000", "connection"))
     ((_, root),) = peer.frames()
     assert root.tag == q("CSTAErrorCode") and root[0].tag == q("stateIncompatibility")
+
+
+def test_a_switch_without_voice_unit_refuses_play_message(peer, queued, factory):
+    call_id, _ = queued
+    factory.refused_services.update({"PlayMessage", "Stop"})
+    peer.request("PlayMessage", "<messageToBePlayed>queue-position:1</messageToBePlayed>"
+                 + over(call_id, "6000"))
+    ((_, root),) = peer.frames()
+    assert root.tag == q("CSTAErrorCode")
+    assert root[0].tag == q("operation") and root[0].text == "generic"
