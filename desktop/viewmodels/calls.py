@@ -140,9 +140,12 @@ class CallsModel:
     # -- reading -------------------------------------------------------------------------------
 
     def my_state(self, call: dict[str, Any]) -> str | None:
-        """The state of the extension's own connection in `call` (None if it has none)."""
+        """The state of the extension's own connection in `call` (None if it has none).
+
+        Without an extension (a supervisor logged in without a phone) no call is the desk's
+        own: the tenant's calls feed the board, not the alert, calls panel or history."""
         if self.extension is None:
-            return call.get("state")
+            return None
         for party in call.get("parties") or []:
             if party.get("device") == self.extension:
                 return party.get("state")

@@ -326,3 +326,27 @@ async def test_known_callers_disposition_goes_through_the_call(live_server, desk
     assert model.pop.customer and not model.pop.customer_new_to_call
     await _hang_up_and_dispose(model, "resolved", wait_until)
     assert model.pop.interactions[0]["call_id"] == call_id
+
+
+@pytest_twisted.ensureDeferred
+async def test_supervisor_without_a_phone_is_not_alerted_by_the_agents_calls(
+        live_server, desktops, qtbot, wait_until):
+    """A supervisor logged in without an extension sees the tenant's calls on the board, but
+    none of them rings, fills the calls panel or the call history of their agent window."""
+    running, switch = live_server
+    agent, sup = desktops(running.url), desktops(running.url)
+    await sup.login("sup", PASSWORD)
+    await sup.when_synced()
+    window = MainWindow(sup, use_tray=False)
+    qtbot.addWidget(window)
+    window.show()
+    await agent.login("1001", PASSWORD, "1001")
+    call_id = switch.inbound_call(CALLER, "1001")
+    await wait_until(lambda: agent.notifier.current and call_id in sup.calls.calls)
+    assert sup.notifier.current is None and not window.alert.isVisible()
+    assert sup.calls.my_calls() == [] and child(window, QTableWidget, "callsTable").rowCount() == 0
+    await agent.answer()
+    await wait_until(lambda: sup.supervisor.agent_call("1001", list(sup.calls.calls.values())))
+    switch.clear_call(call_id)
+    await wait_until(lambda: sup.calls.calls == {})
+    assert sup.history.entries == [] and sup.calls.my_calls() == []
