@@ -24,10 +24,27 @@ STATE_LABELS = {
 }
 
 
+SYSTEM_REASONS = {
+    "rona": "Missed call",
+    "rejected": "Declined call",
+    "disconnected": "Disconnected",
+}
+"""Not-ready reasons the server sets itself (ring-no-answer, a declined offer, a vanished
+desktop): not in the reason codes an agent picks from, but shown to agent and supervisor."""
+
+
 def label(table: dict[str, str], code: str | None) -> str:
     if not code:
         return ""
     return table.get(code, code.replace("_", " ").capitalize())
+
+
+def reason_label(code: str | None, reasons: list[dict[str, str]]) -> str:
+    """A not-ready reason as people read it: the server's label, else the system's own."""
+    for item in reasons:
+        if item.get("code") == code:
+            return item.get("label") or item["code"]
+    return label(SYSTEM_REASONS, code)
 
 
 class AgentStateModel:
@@ -70,10 +87,7 @@ class AgentStateModel:
         return (self.agent or {}).get("reason")
 
     def reason_label(self) -> str:
-        for item in self.reasons:
-            if item["code"] == self.reason:
-                return item.get("label") or item["code"]
-        return label({}, self.reason)
+        return reason_label(self.reason, self.reasons)
 
     def status_label(self) -> str:
         text = label(STATUS_LABELS, self.status)

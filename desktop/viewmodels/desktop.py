@@ -124,7 +124,9 @@ class DesktopModel:
             return None
 
     async def _load_lists(self) -> None:
-        self.agent_state.set_reasons(await self._fetch("reasons", self.client.reasons()) or [])
+        reasons = await self._fetch("reasons", self.client.reasons()) or []
+        self.agent_state.set_reasons(reasons)
+        self.supervisor.set_reasons(reasons)
         dispositions = await self._fetch("dispositions", self.client.dispositions()) or []
         self.dispositions = [d for d in dispositions if d.get("code")]
         self.address_book.set_entries(

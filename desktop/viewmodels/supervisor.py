@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from desktop.viewmodels.agent_state import STATE_LABELS, STATUS_LABELS, label
+from desktop.viewmodels.agent_state import STATE_LABELS, STATUS_LABELS, label, reason_label
 from desktop.viewmodels.observable import Signal
 from desktop.viewmodels.timefmt import parse_time
 
@@ -55,9 +55,15 @@ class SupervisorModel:
         self._agent_seen: dict[str, float] = {}
         self._queue_seen: dict[str, float] = {}
         self.selected_agent: str | None = None
+        self.reasons: list[dict[str, str]] = []
         self.changed = Signal()
 
     # -- feeding -------------------------------------------------------------------------------
+
+    def set_reasons(self, reasons: list[dict[str, str]]) -> None:
+        """The tenant's not-ready reason codes, for their labels in the agents table."""
+        self.reasons = [r for r in reasons if r.get("code")]
+        self.changed.emit()
 
     def set_agents(self, agents: list[dict[str, Any]]) -> None:
         self.agents = {}
@@ -95,7 +101,7 @@ class SupervisorModel:
         for agent_id, agent in sorted(self.agents.items(), key=lambda kv: kv[0]):
             status_text = label(STATUS_LABELS, agent.get("status"))
             if agent.get("status") == "not_ready" and agent.get("reason"):
-                status_text += f" – {label({}, agent['reason'])}"
+                status_text += f" – {reason_label(agent['reason'], self.reasons)}"
             rows.append({
                 "agent_id": agent_id,
                 "name": agent.get("name") or agent_id,

@@ -154,8 +154,10 @@ class Desk:
 
 
 @pytest.fixture
-def site(tmp_path):
-    """Switch simulator + real server; queue `sales` (number 1900) set for a short shift."""
+def site(request, tmp_path):
+    """Switch simulator + real server; queue `sales` (number 1900) set for a short shift: its
+    ring timeout in seconds is the fixture's parameter (default 15: nobody misses a call)."""
+    ring_timeout = getattr(request, "param", 15)
     pbx = testing.SimulatedPbx()
     running = pytest_twisted.blockon(testing.start_server(
         tmp_path, links=[pbx.link()], speed_dials=(("Head office", HEAD_OFFICE),)))
@@ -163,7 +165,7 @@ def site(tmp_path):
     def short_shift(conn):
         tenant = get_tenant(conn, "acme")
         db_queues.update_queue(conn, tenant, "sales", wrapup_seconds=WRAP_UP_SECONDS,
-                               ring_timeout_seconds=15, service_level_seconds=1)
+                               ring_timeout_seconds=ring_timeout, service_level_seconds=1)
         return tenant
 
     try:
@@ -193,35 +195,68 @@ def logged_failures():
     globalLogPublisher.removeObserver(observe)
 
 
+class Windows:
+    """Opens the desktops a test needs, logged in and shown, and closes them all at its end."""
+
+    def __init__(self, qtbot, url: str) -> None:
+        self.qtbot, self.url = qtbot, url
+        self.apps: list[DesktopApp] = []
+        self.models: list[DesktopModel] = []
+        self.errors: list[str] = []
+        """Every error any of the windows reported to its user."""
+
+    async def _logged_in(self, user: str, extension: str | None = None) -> DesktopModel:
+        model = DesktopModel(ApiClient(self.url))
+        self.models.append(model)
+        model.error.connect(self.errors.append)
+        await model.login(user, PASSWORD, extension)
+        await model.when_synced()
+        return model
+
+    async def supervisor(self) -> tuple[DesktopModel, SupervisorWindow]:
+        model = await self._logged_in("sup")
+        board = SupervisorWindow(model, tick_ms=50)
+        self.qtbot.addWidget(board)
+        board.show()
+        return model, board
+
+    async def agent(self, user: str) -> Desk:
+        model = await self._logged_in(user, user)
+        window = MainWindow(model, use_tray=False)
+        self.qtbot.addWidget(window)
+        window.show()
+        return Desk(self.qtbot, window, model)
+
+    def app(self) -> DesktopApp:
+        """The desktop application as `cti desktop` runs it (login dialog first)."""
+        from twisted.internet import reactor
+
+        app = DesktopApp(reactor, self.url, use_tray=False)
+        self.apps.append(app)
+        return app
+
+    def close(self) -> None:
+        for app in self.apps:
+            app.close()
+        for model in self.models:
+            model.shutdown()
+            pytest_twisted.blockon(model.client.close())
+
+
 @pytest.fixture
-def opened():
-    """Everything a test opened, closed at its end."""
-    apps, models = [], []
-    yield apps, models
-    for app in apps:
-        app.close()
-    for model in models:
-        model.shutdown()
-        pytest_twisted.blockon(model.client.close())
+def windows(site, qtbot):
+    opened = Windows(qtbot, site[0].url)
+    yield opened
+    opened.close()
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_full_shift_from_the_desktop(site, qtbot, opened, logged_failures):
+async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failures):
     running, pbx = site
     switch = pbx.switch
-    apps, models = opened
-    from twisted.internet import reactor
 
     # -- the supervisor opens the wallboard --------------------------------------------------
-    sup_model = DesktopModel(ApiClient(running.url))
-    models.append(sup_model)
-    await sup_model.login("sup", PASSWORD)
-    await sup_model.when_synced()
-    board = SupervisorWindow(sup_model, tick_ms=50)
-    qtbot.addWidget(board)
-    board.show()
-    sup_errors: list[str] = []
-    sup_model.error.connect(sup_errors.append)
+    sup_model, board = await windows.supervisor()
     agents_table = child(board, QTableWidget, "agentsTable")
     queues_table = child(board, QTableWidget, "queuesTable")
     callers_table = child(board, QTableWidget, "waitingCallersTable")
@@ -233,18 +268,10 @@ async def test_a_full_shift_from_the_desktop(site, qtbot, opened, logged_failure
         return next((row for row in rows(queues_table) if row[0] == "sales"), [])
 
     # -- the colleague, logged in but not taking queue calls ----------------------------------
-    colleague_model = DesktopModel(ApiClient(running.url))
-    models.append(colleague_model)
-    await colleague_model.login("1002", PASSWORD, "1002")
-    await colleague_model.when_synced()
-    colleague_window = MainWindow(colleague_model, use_tray=False)
-    qtbot.addWidget(colleague_window)
-    colleague_window.show()
-    colleague = Desk(qtbot, colleague_window, colleague_model)
+    colleague = await windows.agent("1002")
 
     # -- the agent logs in through the login dialog ------------------------------------------
-    app = DesktopApp(reactor, running.url, use_tray=False)
-    apps.append(app)
+    app = windows.app()
     app.ask_login("1001", "1001")
     dialog = app._dialog
     qtbot.keyClicks(child(dialog, QLineEdit, "loginPassword"), PASSWORD)
@@ -465,7 +492,8 @@ async def test_a_full_shift_from_the_desktop(site, qtbot, opened, logged_failure
     assert history.rowCount() == len(handled)
     assert sorted(e["call_id"] for e in app.model.history.entries) == sorted(handled)
     assert agent.call_rows() == [] and colleague.call_rows() == []
-    assert agent.errors == [] and colleague.errors == [] and sup_errors == []
+    assert sup_model.calls.calls == {}
+    assert windows.errors == [] and agent.errors == []
 
     # -- logout: the agent closes the window ---------------------------------------------------
     window.close()
@@ -490,4 +518,42 @@ async def test_a_full_shift_from_the_desktop(site, qtbot, opened, logged_failure
         typed = sorted((call, code, note) for who, call, code, note in saved if who == name)
         assert sorted((i.call_id, i.disposition, i.notes.split(": ", 1)[-1])
                       for i in found if i.call_id is not None) == typed, name
+    assert logged_failures == []
+
+
+@pytest.mark.parametrize("site", [1], indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_a_call_the_agent_lets_ring_out_comes_back_once_ready(site, windows,
+                                                                   logged_failures):
+    """Ring-no-answer: the call goes back to the queue, the agent is paused and sees why, the
+    missed ring is in the history; once ready again the same caller rings and is answered."""
+    running, pbx = site
+    _, board = await windows.supervisor()
+    agent = await windows.agent("1001")
+    agent.click("readyButton")
+    await until(lambda: agent.status() == "Ready", "agent ready")
+
+    call_id = pbx.switch.inbound_call(ADA, QUEUE_NUMBER)
+    await agent.alerted_by(ADA)
+    await until(lambda: not agent.banner() and agent.call_states() == [], "the ring timed out")
+    assert agent.status() == "Not ready – Missed call"
+    missed = rows(agent.widget(QTableWidget, "historyTable"))
+    assert [(row[1], row[2]) for row in missed] == [("✗ missed", ADA)]
+    callers = child(board, QTableWidget, "waitingCallersTable")
+    await until(lambda: [row[1] for row in rows(callers)] == [ADA], "the caller waits again")
+    agents = child(board, QTableWidget, "agentsTable")
+    await until(lambda: [row[3] for row in rows(agents) if row[0] == "1001"]
+                == ["Not ready – Missed call"], "supervisor sees why the agent is paused")
+
+    agent.click("readyButton")
+    await agent.alerted_by(ADA)
+    await agent.answer(via_banner=True)
+    assert [c.call_id for c in pbx.switch.calls.values()] == [call_id]
+    await agent.hang_up()
+    await until(lambda: agent.state() == "Wrap-up", "wrap-up after the answered call")
+    agent.click("wrapUpDoneButton")
+    await until(lambda: agent.state() == "Idle", "wrap-up over")
+    history = agent.widget(QTableWidget, "historyTable")
+    assert [row[1] for row in rows(history)] == ["↙ in", "✗ missed"]
+    assert windows.errors == []
     assert logged_failures == []

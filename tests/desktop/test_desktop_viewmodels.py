@@ -357,6 +357,19 @@ def test_supervisor_sees_time_in_state_and_state_distribution():
                                           ("not_ready", "Not ready", 1)]
 
 
+def test_reasons_the_server_sets_itself_read_the_same_for_agent_and_supervisor():
+    reasons = [{"code": "lunch", "label": "Lunch break"}]
+    bar = AgentStateModel(FakeClock())
+    bar.set_reasons(reasons)
+    board = SupervisorModel(FakeClock())
+    board.set_reasons(reasons)
+    for code, text in (("rona", "Missed call"), ("lunch", "Lunch break"),
+                       ("away_sick", "Away sick")):
+        bar.update(agent(status="not_ready", reason=code))
+        board.set_agents([agent(status="not_ready", reason=code)])
+        assert bar.status_label() == board.agent_rows()[0]["status"] == f"Not ready – {text}"
+
+
 def test_longest_wait_ages_between_snapshots():
     clock = FakeClock()
     board = SupervisorModel(clock)
