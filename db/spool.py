@@ -20,7 +20,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,25 @@ class DurableCallRecorder:
                 self._down_until = self._monotonic() + self._retry_interval
                 self.spool.append(record_to_json(record))
                 return SPOOLED
+
+    def record_many(self, records: Sequence[CallRecord]) -> list[str]:
+        """record() for each of `records`, all in one transaction: one commit (one log flush)
+        for a batch instead of one per call. Raises if the database refuses one of them as
+        data (nothing of the batch stored then), so the caller can fall back to record()."""
+        with self._lock:
+            if self._monotonic() >= self._down_until:
+                try:
+                    if len(self.spool):
+                        self._replay()
+                    with self.engine.begin() as conn:
+                        return [STORED if record_call(conn, r) else DUPLICATE for r in records]
+                except Exception as error:
+                    if not is_unavailable(error):
+                        raise
+                    self._down_until = self._monotonic() + self._retry_interval
+            for record in records:
+                self.spool.append(record_to_json(record))
+            return [SPOOLED] * len(records)
 
     def replay(self) -> int:
         """Store every spooled record in order; returns how many were newly stored. Raises the

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_twisted
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import reactor, task
@@ -229,6 +230,48 @@ def test_a_record_the_database_refuses_is_set_aside_and_the_rest_replayed(record
     assert _stored_keys(engine, acme) == ["pbx1/1/0", "pbx1/3/0"]
     [rejected] = recorder.rejected.read()
     assert rejected["record_key"] == "pbx1/2/0" and rejected["error"]
+
+
+def test_a_batch_is_stored_in_one_transaction(recorder, engine, acme):
+    commits = []
+
+    def committed(conn):
+        commits.append(conn)
+
+    event.listen(recorder.engine, "commit", committed)
+    try:
+        assert recorder.record(_record(2, acme.id)) == STORED
+        commits.clear()
+        assert recorder.record_many([_record(n, acme.id) for n in (1, 2, 3)]) == [
+            STORED, DUPLICATE, STORED]
+        assert len(commits) == 1
+    finally:
+        event.remove(recorder.engine, "commit", committed)
+    assert _stored_keys(engine, acme) == ["pbx1/1/0", "pbx1/2/0", "pbx1/3/0"]
+
+
+def test_a_batch_with_a_record_the_database_refuses_stores_nothing_and_says_so(
+        recorder, engine, acme):
+    batch = [_record(1, acme.id), _record(2, 10**6)]  # 2 names no tenant: refused
+    with pytest.raises(SQLAlchemyError) as failure:
+        recorder.record_many(batch)
+    assert not is_unavailable(failure.value)
+    assert _stored_keys(engine, acme) == [] and recorder.pending == 0
+
+
+def test_a_batch_goes_to_the_spool_while_the_database_is_away(
+        outage, recorder, engine, acme, monotonic):
+    _, switch = outage
+    switch.cut()
+    try:
+        assert recorder.record_many([_record(n, acme.id) for n in (1, 2)]) == [SPOOLED] * 2
+        assert recorder.record_many([_record(3, acme.id)]) == [SPOOLED]
+    finally:
+        switch.restore()
+    monotonic.now += 5
+    assert recorder.record_many([_record(4, acme.id)]) == [STORED]
+    assert recorder.pending == 0
+    assert _stored_keys(engine, acme) == [f"pbx1/{n}/0" for n in range(1, 5)]
 
 
 def test_the_spool_outlives_the_process(outage, flaky_engine, engine, acme, tmp_path):
