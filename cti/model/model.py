@@ -64,6 +64,7 @@ from cti.events import (
     SNAPSHOT_CALL,
     SNAPSHOT_DEVICE,
     TRANSFERRED,
+    VOICE_UNIT_EVENTS,
     Event,
 )
 from cti.model.calls import MAX_STEPS, Call, Connection, Note
@@ -94,9 +95,10 @@ AGENT_UPDATED = "agent"
 CallListener = Callable[[str, Call], None]
 DeviceListener = Callable[[str, Device], None]
 
-IGNORED_EVENTS = frozenset({LINK_UP, ROUTE_REQUEST, ROUTE_END})
-"""Events the model deliberately leaves alone: a link coming up is followed by snapshots, and
-routing belongs to the ACD; the call itself shows up through queued / delivered events."""
+IGNORED_EVENTS = frozenset({LINK_UP, ROUTE_REQUEST, ROUTE_END}) | VOICE_UNIT_EVENTS
+"""Events the model deliberately leaves alone: a link coming up is followed by snapshots,
+routing belongs to the ACD, and a message played to a caller changes no connection; the call
+itself shows up through queued / delivered events."""
 
 _LIVE_STATES = frozenset(CONNECTION_STATES) - {NULL}
 _NOTHING = frozenset()
