@@ -46,6 +46,9 @@ QUEUE_NUMBER = "1900"
 ADA, BABBAGE = "+49301234567", "+49307654321"
 HEAD_OFFICE = "+4940998877"
 WRAP_UP_SECONDS = 2
+QT_WARNINGS_FAIL = pytest.mark.qt_log_level_fail("WARNING")
+QT_OFFSCREEN_NOISE = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+"""Any Qt warning fails a shift, except the offscreen platform's note on window hints."""
 
 
 def stranger(n: int) -> str:
@@ -250,6 +253,8 @@ def windows(site, qtbot):
     opened.close()
 
 
+@QT_WARNINGS_FAIL
+@QT_OFFSCREEN_NOISE
 @pytest_twisted.ensureDeferred
 async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failures):
     running, pbx = site
@@ -522,6 +527,8 @@ async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failur
 
 
 @pytest.mark.parametrize("site", [1], indirect=True)
+@QT_WARNINGS_FAIL
+@QT_OFFSCREEN_NOISE
 @pytest_twisted.ensureDeferred
 async def test_a_call_the_agent_lets_ring_out_comes_back_once_ready(site, windows,
                                                                    logged_failures):
