@@ -62,6 +62,16 @@ def pilot(text: str) -> tuple[str, list[str], str]:
     return number, parse_device_list(members), distribution
 
 
+def announcement(text: str) -> tuple[str, float | None, bool]:
+    """``7001[=SECONDS][:return]``: an announcement, its length, and whether it hands the call
+    back to where it came from afterwards (else it clears the call)."""
+    spec, colon, then = text.partition(":")
+    if colon and then != "return":
+        raise ValueError(f"expected NUMBER[=SECONDS][:return], got {text!r}")
+    number, length = timed_device(spec)
+    return number, length, bool(colon)
+
+
 def timed_device(text: str) -> tuple[str, float | None]:
     """``7001`` or ``7001=SECONDS``: a device number with an optional length."""
     number, sep, length = text.partition("=")
@@ -92,9 +102,10 @@ def add_switch_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="PILOT=MEMBERS[:DIST]")
     parser.add_argument("--queues", type=devices, default=[], metavar="LIST",
                         help="ACD queue devices")
-    parser.add_argument("--announcements", type=typed(timed_device, "announcement"), nargs="+",
-                        default=[], metavar="NUMBER[=SECONDS]",
-                        help="announcement devices: answer, play SECONDS (default 10), clear")
+    parser.add_argument("--announcements", type=typed(announcement, "announcement"), nargs="+",
+                        default=[], metavar="NUMBER[=SECONDS][:return]",
+                        help="announcement devices: answer, play SECONDS (default 10), then "
+                        "clear the call or return it to the device that sent it")
     parser.add_argument("--voicemail", type=typed(timed_device, "voice mail"), nargs="+",
                         default=[], metavar="NUMBER[=SECONDS]",
                         help="voice-mail pilots: answer and record up to SECONDS (default 120)")
@@ -150,8 +161,9 @@ def build_switch(options: Any, clock: Any, prog: str, **switch_options: Any) -> 
         switch.add_trunks(options.trunks)
         for number in options.queues:
             switch.add_queue(number)
-        for number, length in options.announcements:
-            switch.add_announcement(number, **({} if length is None else {"seconds": length}))
+        for number, length, returns in options.announcements:
+            switch.add_announcement(number, returns=returns,
+                                    **({} if length is None else {"seconds": length}))
         for number, length in options.voicemail:
             switch.add_voicemail(number, **({} if length is None else {"max_seconds": length}))
         for number, members, distribution in options.pilots:

@@ -45,12 +45,13 @@ class MediaMixin:
     # -- configuration ---------------------------------------------------------------------
 
     def add_announcement(self, number: str, seconds: float = 10.0,
-                         message: str | None = None) -> None:
-        """`message`: the ID its Play events report (default ``announcement:<number>``)."""
+                         message: str | None = None, returns: bool = False) -> None:
+        """`message`: the ID its Play events report (default ``announcement:<number>``);
+        `returns`: afterwards the call goes back where it came from instead of ending."""
         if not seconds > 0:
             raise ValueError(f"announcement {number}: length must be > 0 seconds")
         self._add(Announcement(number, seconds=seconds,  # type: ignore[attr-defined]
-                               message=message or f"announcement:{number}"))
+                               message=message or f"announcement:{number}", returns=returns))
 
     def add_voicemail(self, number: str, max_seconds: float = 120.0) -> None:
         if not max_seconds > 0:
@@ -167,8 +168,18 @@ class MediaMixin:
         self._end_spoken(conn, player, resume=True)
         if player.music is None:
             self._players.pop(conn, None)
-        if isinstance(self.devices.get(conn.device), Announcement) \
-                and conn.call.connections.get(conn.device) is conn:
+        device = self.devices.get(conn.device)
+        if isinstance(device, Announcement) and conn.call.connections.get(conn.device) is conn:
+            self._announcement_over(conn, device)
+
+    def _announcement_over(self, conn: Connection, device: Announcement) -> None:
+        """Clear the call, or hand it back (same call, DivertedEvent from the announcement) to
+        the device that sent it there while that one is still a destination."""
+        back = conn.call.last_redirection
+        if device.returns and back in self.devices and back != device.number \
+                and back not in conn.call.connections:
+            self._redirect(conn, back, cause="redirected")  # type: ignore[attr-defined]
+        else:
             self._release(conn, cause="normalClearing")  # type: ignore[attr-defined]
 
     def _end_spoken(self, conn: Connection, player: Player, resume: bool) -> None:

@@ -173,10 +173,12 @@ class Trunk(Device):
 @dataclass(slots=True, eq=False)
 class Announcement(Device):
     """A recorded announcement: answers every call delivered to it, plays `message` for
-    `seconds` and clears the call. Any number of callers hear it at once."""
+    `seconds`, then clears the call or, with `returns`, hands it back to the device that sent
+    it there (a queue's delay announcement). Any number of callers hear it at once."""
 
     seconds: float = 10.0
     message: str = ""
+    returns: bool = False
 
     kind = "announcement"
 

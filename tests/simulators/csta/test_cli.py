@@ -37,6 +37,7 @@ SESSION = "http://www.ecma-international.org/standards/ecma-354/appl_session"
         ["--listen", "127.0.0.1:0", "--rate", "1", "--burst"],
         ["--listen", "127.0.0.1:0", "--holding", "-5"],
         ["--listen", "127.0.0.1:0", "--announcements", "7001=0"],
+        ["--listen", "127.0.0.1:0", "--announcements", "7001=5:sideways"],
         ["--listen", "127.0.0.1:0", "--voicemail", "mailbox"],
     ],
 )
@@ -60,9 +61,10 @@ def test_pilot_members_must_be_extensions():
 
 def test_announcements_and_voice_mail_are_devices_of_the_switch():
     options = cli.parse_args(["--listen", "127.0.0.1:0", "--announcements", "7001=8", "7002",
-                              "--voicemail", "700=30", "--message-seconds", "2"])
+                              "7003:return", "--voicemail", "700=30", "--message-seconds", "2"])
     switch = cli.build_switch(options, task.Clock())
-    assert (switch.devices["7001"].seconds, switch.devices["7002"].seconds) == (8.0, 10.0)
+    assert [(switch.devices[n].seconds, switch.devices[n].returns)
+            for n in ("7001", "7002", "7003")] == [(8.0, False), (10.0, False), (10.0, True)]
     assert switch.devices["700"].max_seconds == 30.0 and switch.message_seconds == 2.0
     options = cli.parse_args(["--listen", "127.0.0.1:0", "--voicemail", "1000"])
     with pytest.raises(CLIError, match="configured twice"):

@@ -151,7 +151,8 @@ MEDIA_ACTIONS = st.one_of(
               st.sampled_from(["6000", "700", "7001"])),
     st.tuples(st.sampled_from(["play", "stop"]), st.integers(0, 3),
               st.sampled_from([None, "music:default", "queue-position:1"])),
-    st.tuples(st.just("deflect"), st.integers(0, 3), st.sampled_from(["1001", "700", "7001"])),
+    st.tuples(st.just("deflect"), st.integers(0, 3),
+              st.sampled_from(["1001", "700", "7001", "7002"])),
     st.tuples(st.just("hangup"), st.integers(0, 3)),
     st.tuples(st.just("tick"), st.floats(min_value=0, max_value=5)),
 )
@@ -168,6 +169,7 @@ def test_whatever_callers_hear_ends_with_their_connection(actions):
     switch.add_queue("6000")
     switch.add_voicemail("700", max_seconds=6)
     switch.add_announcement("7001", seconds=2)
+    switch.add_announcement("7002", seconds=1, returns=True)
     for name, *args in actions:
         calls = sorted(switch.calls, key=int)
         call_id = calls[args[0] % len(calls)] if calls and name not in ("call", "tick") else None
@@ -194,3 +196,23 @@ def test_whatever_callers_hear_ends_with_their_connection(actions):
     assert len({m.call_id for m in filed}) == len(filed)
     switch.close()
     assert clock.getDelayedCalls() == []
+
+
+def test_a_delay_announcement_hands_the_call_back_to_its_queue(switch, clock, recorder):
+    switch.add_announcement("7002", seconds=5.0, returns=True)
+    call_id = switch.inbound_call(CALLER, "6000")
+    switch.deflect_call(call_id, "6000", "7002")
+    recorder.events.clear()
+    clock.advance(5)
+    assert [(e.kind, e.device) for e in recorder.events] == [
+        ("stop", "7002"), ("diverted", "7002"), ("queued", "6000")]
+    assert recorder.last("diverted").details["new_destination"] == "6000"
+    assert switch.snapshot_call(call_id) == [(CALLER, "connected"), ("6000", "queued")]
+    assert switch.snapshot_device("7002") == [] and not clock.getDelayedCalls()
+
+
+def test_a_delay_announcement_dialled_straight_clears_the_call(switch, clock):
+    switch.add_announcement("7002", seconds=5.0, returns=True)
+    call_id = switch.inbound_call(CALLER, "7002")
+    clock.advance(5)
+    assert call_id not in switch.calls
