@@ -70,10 +70,12 @@ class DesktopModel:
         self._awaiting_hello = False
         self._syncs = 0
         self._hello_timer: Any = None
+        self._popping: set[str] = set()
         self._sync_waiters: list[defer.Deferred] = []
         self.calls.alerting.connect(self._on_alerting)
         self.calls.ended.connect(self._on_ended)
         self.calls.changed.connect(self._dismiss_answered)
+        self.calls.changed.connect(self._pop_outbound)
 
     # -- session -------------------------------------------------------------------------------
 
@@ -304,6 +306,37 @@ class DesktopModel:
         call_id = str(call["call_id"])
         name = self.pop.display_name() if self.pop.matches(call_id) and self.pop.customer else None
         self.notifier.alerting(call_id, self.calls.other_party(call), name, call.get("queue"))
+
+    def _pop_outbound(self) -> None:
+        """The server pops only calls delivered to the agent. A call the agent dials gets its
+        card here (the customer found by the dialled number, else a blank one), so notes and
+        the disposition go to that call, not to the last caller's; unless the card is about a
+        call still at the desk (a consultation from the held customer's call)."""
+        current = self.calls.current()
+        if current is None or self.calls.direction(current) != "out":
+            return
+        call_id = str(current["call_id"])
+        if (call_id in self._popping
+                or self.calls.other_party(current) in ("", None, self.extension)
+                or any(self._pop_is_about(c) for c in self.calls.my_calls())):
+            return
+        self._popping.add(call_id)
+
+        async def pop() -> None:
+            try:
+                await self._rebuild_pop(current)
+            except ApiError as exc:
+                self._report(str(exc))
+            finally:
+                self._popping.discard(call_id)
+
+        defer.ensureDeferred(pop())
+
+    def _pop_is_about(self, call: dict[str, Any]) -> bool:
+        """Whether the card is this call's, under its ID or one it had (a conference keeps the
+        consultation's ID; the held customer call's becomes an alias)."""
+        ids = [call["call_id"], *(call.get("aliases") or ())]
+        return any(self.pop.matches(str(i)) for i in ids)
 
     def _dismiss_answered(self) -> None:
         current = self.notifier.current

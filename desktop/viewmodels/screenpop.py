@@ -39,6 +39,7 @@ class ScreenPopModel:
     def clear(self) -> None:
         self.call_id: str | None = None
         self.agent: str | None = None
+        self.device: str | None = None
         self.calling: str | None = None
         self.called: str | None = None
         self.consulting_call_id: str | None = None
@@ -67,6 +68,7 @@ class ScreenPopModel:
         draft = self.draft
         self.call_id = str(pop.get("call_id")) if pop.get("call_id") is not None else None
         self.agent = pop.get("agent")
+        self.device = pop.get("device")
         self.calling = pop.get("calling")
         self.called = pop.get("called")
         self.consulting_call_id = pop.get("consulting_call_id")
@@ -113,6 +115,16 @@ class ScreenPopModel:
     @property
     def customer_id(self) -> Any:
         return (self.customer or {}).get("id")
+
+    @property
+    def dialled(self) -> bool:
+        """The agent's own extension placed this call (a pop for an outbound call)."""
+        return bool(self.calling) and self.calling == self.device
+
+    @property
+    def number(self) -> str | None:
+        """The far party's number: whom the agent dialled, else who called."""
+        return self.called if self.dialled else self.calling
 
     @property
     def customer_new_to_call(self) -> bool:
@@ -192,7 +204,7 @@ class ScreenPopModel:
         self._emit()
 
     def _baseline(self) -> dict[str, Any]:
-        base = blank_customer(self.calling)
+        base = blank_customer(self.number)
         if self.customer:
             for key in (*CUSTOMER_FIELDS, "id", "fields"):
                 if key in self.customer and self.customer[key] is not None:

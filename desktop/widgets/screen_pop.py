@@ -127,14 +127,18 @@ class CustomerCard(QWidget):
         self._updating = False
         fields = draft.get("fields") or {}
         self.extra.setText("   ".join(f"{k}: {v}" for k, v in fields.items()) or "–")
+        dialled = pop.dialled
         if not pop.has_pop:
             self.title.setText("No caller")
         elif pop.is_new_customer:
-            self.title.setText("Unknown caller – new customer")
+            self.title.setText(f"Unknown {'number' if dialled else 'caller'} – new customer")
         else:
             self.title.setText(pop.display_name())
         self.vip_badge.setVisible(bool((pop.customer or {}).get("vip")))
-        caller = f"Caller {pop.calling}" if pop.calling else ""
+        if dialled:
+            caller = f"Dialled {pop.called}" if pop.called else ""
+        else:
+            caller = f"Caller {pop.calling}" if pop.calling else ""
         if pop.consulting_call_id and pop.has_pop:
             caller = f"Consultation · {caller}" if caller else "Consultation"
         self.caller.setText(caller)

@@ -350,3 +350,28 @@ async def test_supervisor_without_a_phone_is_not_alerted_by_the_agents_calls(
     switch.clear_call(call_id)
     await wait_until(lambda: sup.calls.calls == {})
     assert sup.history.entries == [] and sup.calls.my_calls() == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_dialled_customer_gets_the_card_the_note_and_the_disposition(live_server,
+                                                                            desktops,
+                                                                            wait_until):
+    """An outbound call has no screen pop from the server: the card turns to the dialled
+    customer, so the note and the disposition are the outbound call's, not the last caller's."""
+    running, switch = live_server
+    model = desktops(running.url)
+    earlier = await _answered_after_a_pop(model, switch, "+49307654321", wait_until)
+    await _hang_up_and_dispose(model, "resolved", wait_until)
+    assert model.pop.display_name() == "Charles Babbage"
+
+    await model.dial(CALLER)
+    await wait_until(lambda: model.calls.my_calls() and model.pop.display_name() == "Ada Lovelace")
+    (outbound,) = [c["call_id"] for c in model.calls.my_calls()]
+    assert model.pop.call_id == outbound != earlier
+    await model.add_note("called back about the quote")
+    assert [n["text"] for n in (await model.client.call(outbound))["notes"]] == [
+        "called back about the quote"]
+    await _hang_up_and_dispose(model, "sale", wait_until)
+    history = await model.client.interactions(model.pop.customer_id)
+    assert (history[0]["call_id"], history[0]["disposition"]) == (outbound, "sale")
+    assert "called back about the quote" in history[0]["notes"]

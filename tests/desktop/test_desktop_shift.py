@@ -431,11 +431,18 @@ async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failur
     qtbot.mouseDClick(book.viewport(), Qt.LeftButton, pos=where)
     await until(lambda: [r[0] for r in agent.call_rows()] == [HEAD_OFFICE], "outbound call up")
     (outbound,) = [c.call_id for c in switch.calls.values() if HEAD_OFFICE in c.connections]
+    # The card turns to the dialled number (no customer yet), so the note is this call's.
+    await until(lambda: agent.title() == "Unknown number – new customer", "outbound card")
+    assert agent.widget(QLabel, "callerLabel").text() == f"Dialled {HEAD_OFFICE}"
+    assert agent.widget(QLineEdit, "customerPhones").text() == HEAD_OFFICE
     switch.answer_call(outbound, HEAD_OFFICE)
     await until(lambda: agent.call_states() == ["Connected"], "head office answered")
+    await agent.note("brochures ordered")
     await agent.hang_up()
     handled.append(outbound)
+    await agent.dispose("sale")
     await until(lambda: agent.state() == "Idle", "no wrap-up after an outbound call")
+    assert agent.status() == "Ready"
 
     # -- a break: the queue fills, one caller gives up ----------------------------------------
     reasons = {a.objectName(): a for a in agent.widget(QToolButton, "notReadyButton")

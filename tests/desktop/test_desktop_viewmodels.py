@@ -295,6 +295,14 @@ def test_unknown_caller_gets_a_blank_card_with_the_number_prefilled():
         pop.set_field("company", "X") or pop.record_for_save()
 
 
+def test_a_dialled_number_gets_a_blank_card_with_that_number_not_the_agents():
+    pop = ScreenPopModel()
+    pop.load({"call_id": "c5", "agent": "1001", "device": "2001", "customer": None,
+              "calling": "2001", "called": "+4940998877", "notes": [], "data": {}})
+    assert pop.dialled and pop.number == "+4940998877"
+    assert pop.draft["phones"] == ["+4940998877"] and not pop.dirty
+
+
 def test_open_tickets_leave_out_closed_ones():
     pop = ScreenPopModel()
     pop.load(POP)
