@@ -51,7 +51,7 @@ from db import audit as db_audit
 from db import calls as db_calls
 from db import queues as db_queues
 from db import tenants as db_tenants
-from drivers.base import voice_unit
+from drivers.base import LinkDown, voice_unit
 
 log = Logger(namespace="cti.server.acd")
 
@@ -564,16 +564,25 @@ class AcdRunner:
 
     def _play(self, acd: TenantAcd, call_id: str, device: str, message: str) -> None:
         driver = self._driver_of(acd, device)
+        if driver is None:
+            return
         unit = voice_unit(driver)
         if unit is None:
-            self._voice_unit_failed(driver, device, "the link has no voice-unit commands")
+            self._voice_unit_failed(driver, "the link has no voice-unit commands")
             return
-        unit.play_message(call_id, device, message).addErrback(
-            lambda f: self._voice_unit_failed(driver, device, f.getErrorMessage()))
+        unit.play_message(call_id, device, message).addErrback(self._play_failed, driver)
 
-    def _voice_unit_failed(self, driver: Any, device: str, why: str) -> None:
-        """Waiting callers go without announcements on this link: said once per link."""
-        name = getattr(driver, "name", None) or f"of {device}"
+    def _play_failed(self, failure: Any, driver: Any) -> None:
+        """A caller gone meanwhile (or a link down) is no reason to stop announcing."""
+        if failure.check(LinkDown) or getattr(failure.value, "code", None) in _CALLER_GONE:
+            log.debug("ACD: announcement not played: {error}", error=failure.getErrorMessage())
+            return
+        self._voice_unit_failed(driver, failure.getErrorMessage())
+
+    def _voice_unit_failed(self, driver: Any, why: str) -> None:
+        """Waiting callers go without announcements on this link: said once per link (a link
+        that is down says nothing here; everything else it was asked fails too)."""
+        name = getattr(driver, "name", None) or repr(driver)
         if name in self._silent_links:
             return
         self._silent_links.add(name)
@@ -778,6 +787,9 @@ def position_message(position: int, expected_wait: float | None) -> str:
         message += f";expected-wait:{round(expected_wait)}"
     return message
 
+
+_CALLER_GONE = frozenset({"invalidCallID", "invalidConnectionID", "invalidObjectState"})
+"""Switch refusals of a PlayMessage that concern the call (it left or moved), not the link."""
 
 _TURN_WITHOUT_TIMEOUT = 30.0
 """Ring-all in turn on a queue without ring timeout: the agents share this many seconds."""

@@ -7,6 +7,8 @@ the simulated switch: its mailboxes and the Play / Stop events of its voice unit
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor, task
@@ -165,9 +167,9 @@ def test_the_position_message_names_place_and_whole_seconds_of_wait():
     assert position_message(1, None) == "queue-position:1"
 
 
-@pytest_twisted.inlineCallbacks
-def test_a_switch_that_cannot_play_is_logged_once_and_the_caller_waits_on(started, pbx):
-    pbx.factory.refused_services.update({"PlayMessage", "Stop"})
+@contextmanager
+def play_warnings():
+    """The warnings the ACD logs meanwhile about links that cannot play announcements."""
     warnings = []
 
     def observe(event):
@@ -177,14 +179,38 @@ def test_a_switch_that_cannot_play_is_logged_once_and_the_caller_waits_on(starte
 
     globalLogPublisher.addObserver(observe)
     try:
+        yield warnings
+    finally:
+        globalLogPublisher.removeObserver(observe)
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_switch_that_cannot_play_is_logged_once_and_the_caller_waits_on(started, pbx):
+    pbx.factory.refused_services.update({"PlayMessage", "Stop"})
+    with play_warnings() as warnings:
         running = yield started(join_empty=True, announce_position=True,
                                 options={"announce_every": 0.5, "music": "default"})
         voice = VoiceUnit(pbx.switch)
         call_id = pbx.switch.inbound_call(CALLER, QUEUE_DEVICE)
         yield task.deferLater(reactor, 1.8, lambda: None)
-    finally:
-        globalLogPublisher.removeObserver(observe)
     assert len(warnings) == 1 and warnings[0]["link"] == "pbx1"
     assert voice.heard == []
     assert running.services.acd.tenants["acme"].engine.calls[call_id].state == "waiting"
     assert (QUEUE_DEVICE, "queued") in pbx.switch.snapshot_call(call_id)
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_caller_gone_before_the_announcement_is_no_fault_of_the_link(started, pbx):
+    """The switch refuses the messages for a caller who hung up at once (invalidCallID): the
+    link is not reported, and a switch that later cannot play still is, once."""
+    with play_warnings() as warnings:
+        yield started(join_empty=True, announce_position=True, options={"music": "default"})
+        voice = VoiceUnit(pbx.switch)
+        gone = pbx.switch.inbound_call(CALLER, QUEUE_DEVICE)
+        pbx.switch.clear_connection(gone, CALLER)
+        yield task.deferLater(reactor, 0.5, lambda: None)
+        assert voice.heard == [] and warnings == []
+        pbx.factory.refused_services.add("PlayMessage")
+        pbx.switch.inbound_call("+4930333444", QUEUE_DEVICE)
+        yield testing.wait_for(lambda: warnings, timeout=5)
+    assert "operation/generic" in warnings[0]["why"]
