@@ -17,6 +17,11 @@ RouteSelect rings every chosen agent; the switch clears the others when one answ
 deflect from any of them takes an unanswered call back. On any other link the chosen agents
 ring one after another, each for an equal share of the queue's ring timeout.
 
+Callers leaving for voice mail, an announcement or a number are deflected (or route-selected)
+to the number of the queue's overflow target. What a caller waiting at a queue device hears
+(music, place and expected wait) is played over the queue's connection by the switch's voice
+unit, where the link has one (docs/csta-wire.md, "Voice unit").
+
 Administration changes reach the engine through `reload`: the tenant's configuration is read
 from db/ again and the difference applied through the engine's admin inputs, so waiting callers
 keep their place. The API calls it after each change; `start_polling` calls it when the audit
