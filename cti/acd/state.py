@@ -189,10 +189,14 @@ class QueueState:
         self.n_waiting += 1
 
     def pull(self, caller: Caller) -> None:
-        """Take a waiting caller out of line (its deque entry goes stale)."""
+        """Take a waiting caller out of line (its deque entry goes stale; a line left with
+        no one waiting is emptied, or its stale entries would pile up while nobody asks for
+        its head)."""
         caller.state = None
         self.counts[caller.priority] -= 1
         self.n_waiting -= 1
+        if not self.counts[caller.priority]:
+            self.waiting[caller.priority].clear()
 
     def head(self, level: int) -> Caller | None:
         line = self.waiting[level]

@@ -189,7 +189,9 @@ class Model:
         self._monitors: set[str] = set()
         self.unobserved_grace = unobserved_grace
         self._unobserved: dict[str, tuple[Call, float]] = {}
-        """Calls the last monitored device left: call ID -> (call, when it left)."""
+        """Live calls the last monitored device left: call ID -> (call, when it left); a call
+        leaves it when it ends or merges, not only at the next settling (an idle server
+        would otherwise hold every call of its last busy seconds)."""
         self._unobserved_due = math.inf
         self._call_listeners: tuple[CallListener, ...] = ()
         self._device_listeners: tuple[DeviceListener, ...] = ()
@@ -549,6 +551,7 @@ class Model:
             if call_id == old.call_id or self.aliases.get(call_id) == old.call_id:
                 self.aliases[call_id] = new_id
         del self.calls[old.call_id]
+        self._unobserved.pop(old.call_id, None)
 
     def _outside_later(self, first: Call, second: Call) -> bool:
         """Whether only the later call came from outside: then its ANI and DNIS win."""
@@ -766,6 +769,7 @@ class Model:
         call.ended = time
         call.cause = cause
         del self.calls[call.call_id]
+        self._unobserved.pop(call.call_id, None)
         for alias in call.aliases:
             if self.aliases.get(alias) == call.call_id:
                 del self.aliases[alias]

@@ -9,6 +9,7 @@ Pure: time is passed in, nothing here touches a socket or the database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,6 +178,17 @@ class AgentBoard:
             for other in self.of_tenant(tenant):
                 if event.call_id in other.calls:
                     self._connection(tenant, other.extension, event.call_id, ev.NULL, now, changed)
+        return changed
+
+    def calls_ended(self, tenant: str, call_ids: Iterable[str], now: float) -> list[AgentView]:
+        """The call model ended these calls in a way no clearing event told the agents (a
+        snapshot after a link drop, a call no monitored device could see any more): their
+        agents are off them, as if cleared. Returns the agents whose view changed."""
+        ids = set(call_ids)
+        changed: list[AgentView] = []
+        for agent in self.of_tenant(tenant):
+            for call_id in [c for c in agent.calls if c in ids]:
+                self._connection(tenant, agent.extension, call_id, ev.NULL, now, changed)
         return changed
 
     def _connection(self, tenant: str, device: str | None, call_id: str, state: str | None,

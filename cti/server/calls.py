@@ -55,6 +55,8 @@ class CallSource(Protocol):
     def restore_context(self, context: CallContext) -> Any | None: ...
     @property
     def created(self) -> list[Any]: ...
+    @property
+    def history_capacity(self) -> int: ...
 
 
 class LinkCalls:
@@ -66,6 +68,13 @@ class LinkCalls:
         self._ended: list[Call] = []
         self.created: list[Call] = []
         """The calls the last apply() created (a snapshot's are restored from the database)."""
+
+    @property
+    def history_capacity(self) -> int:
+        """How many finished calls the models' histories hold, all links together: what is
+        kept about an ended call beside its record is bounded by it too."""
+        return sum(model.history.maxlen for model in self.models.values()) \
+            or self._history_size
 
     def add_link(self, name: str, devices: Iterable[str]) -> Model:
         model = Model(history_size=self._history_size)

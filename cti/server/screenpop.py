@@ -8,6 +8,8 @@ far; a consultation call pops with the customer of the call being consulted abou
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
@@ -28,26 +30,45 @@ log = Logger(namespace="cti.server.screenpop")
 POP_INTERACTIONS = 5
 POP_TICKETS = 10
 """As many as db/customers.screen_pop gives a caller found by number."""
+MAX_CONSULTATIONS = 10_000
+"""Consultations remembered at most: one whose call the switch never reported (so no end of
+it ever comes) is forgotten once this many newer ones were made."""
 
 
 class ScreenPops:
+    """The pops, and the customer found for each call while anyone may still ask for it.
+
+    Everything here is per call and the server runs for weeks, so nothing outlives its call
+    for long: a live call's entries go when it ends (`ended`); the customer of an ended call
+    stays only while the call's record is in the models' bounded history (an agent disposes
+    it after hanging up, and dispose_call finds the call there), oldest dropped first.
+    """
+
     def __init__(self, services: Services) -> None:
         self.services = services
         self._customers: dict[str, Any] = {}
-        """call ID (any of a call's IDs) -> customer id found for it; written through to the
-        call's stored context (cti/server/calls.py CallContexts) and restored from it."""
-        self._consulted_about: dict[str, str] = {}
-        """consultation call ID -> the call it consults about."""
+        """Live calls: call ID (any of a call's IDs) -> customer id found for it; written
+        through to the call's stored context (cti/server/calls.py CallContexts) and restored
+        from it. Emptied of a call's IDs when it ends."""
+        self._ended: OrderedDict[str, Any] = OrderedDict()
+        """Ended calls: final call ID -> customer id, oldest first; no more of them than the
+        models' histories hold records (CallSource.history_capacity)."""
+        self._consulted_about: OrderedDict[str, str] = OrderedDict()
+        """Consultation call ID -> the call it consults about, while the consultation lives
+        (at most MAX_CONSULTATIONS)."""
         self.sent = 0
 
     def customer_of(self, call: Any) -> Any:
+        """The customer found for a live call, or for an ended one (its record)."""
+        if getattr(call, "ended", None) is not None:
+            return self._ended.get(call.call_id)
         for call_id in (*getattr(call, "aliases", ()), call.call_id):
             if call_id in self._customers:
                 return self._customers[call_id]
         return None
 
     def remember(self, customer_id: Any, *call_ids: str) -> bool:
-        """The customer found for a call (by any of its IDs); True when that is news."""
+        """The customer found for a live call (by any of its IDs); True when that is news."""
         changed = False
         for call_id in call_ids:
             if self._customers.get(call_id) != customer_id:
@@ -55,8 +76,53 @@ class ScreenPops:
                 changed = True
         return changed
 
+    def ended(self, records: Iterable[Any]) -> None:
+        """Calls ended (cleared, ended by a snapshot, unobserved): their live entries go; a
+        customer found for one stays with its final ID while its record is in the history."""
+        for record in records:
+            ids = record.call_ids
+            customer = next((self._customers[i] for i in ids if i in self._customers), None)
+            for call_id in ids:
+                self._customers.pop(call_id, None)
+                self._consulted_about.pop(call_id, None)
+            if customer is not None:
+                self._remember_ended(record.call_id, customer)
+
+    def _remember_ended(self, call_id: str, customer_id: Any) -> None:
+        self._ended.pop(call_id, None)
+        self._ended[call_id] = customer_id
+        capacity = self.services.calls.history_capacity
+        while len(self._ended) > capacity:
+            self._ended.popitem(last=False)
+
+    def _remember_for(self, call: Any, customer_id: Any) -> bool:
+        """Remember the customer for `call` as it is now: live (perhaps merged into another
+        call since the pop began), or ended while the pop's lookup ran. True when a live
+        call's customer changed (its stored context must then be written)."""
+        live = self.services.calls.live(call.call_id)
+        if live is not None:
+            return self.remember(customer_id, *call.aliases, call.call_id, *live.aliases,
+                                 live.call_id)
+        record = self.services.calls.ended(call.call_id)
+        if record is not None and record.call_id not in self._ended:
+            self._remember_ended(record.call_id, customer_id)
+        return False
+
     def consulting(self, consult_call_id: str, original_call_id: str) -> None:
+        """A consultation made through the API: its pop shows the caller consulted about.
+        Forgotten when the consultation ends or merges (transfer, conference)."""
+        call = self.services.calls.live(consult_call_id)
+        if call is None and self.services.calls.ended(consult_call_id) is not None:
+            return  # over already: nobody will be popped for it
+        self._consulted_about.pop(consult_call_id, None)
         self._consulted_about[consult_call_id] = original_call_id
+        while len(self._consulted_about) > MAX_CONSULTATIONS:
+            self._consulted_about.popitem(last=False)
+
+    def merged(self, old_call_ids: Iterable[str]) -> None:
+        """A transfer or conference ended these IDs: a consultation among them is over."""
+        for call_id in old_call_ids:
+            self._consulted_about.pop(call_id, None)
 
     def delivered(self, tenant: str, event: ev.Event) -> defer.Deferred[None] | None:
         agent = self.services.agents.at_extension(tenant, event.device)
@@ -106,12 +172,10 @@ class ScreenPops:
                      error=exc)
             pop = None
         customer = pop.customer if pop is not None else None
-        if customer is not None and self.remember(
-                customer.id, *getattr(call, "aliases", ()), call.call_id,
-                *getattr(subject, "aliases", ()), subject.call_id):
-            self.services.contexts.save(tenant_code, call)
-            if subject is not call:
-                self.services.contexts.save(tenant_code, subject)
+        if customer is not None:
+            for target in (call, subject) if subject is not call else (call,):
+                if self._remember_for(target, customer.id):
+                    self.services.contexts.save(tenant_code, target)
         data = dict(subject.data)
         if subject is not call:
             data.update(call.data)

@@ -581,6 +581,9 @@ class Services:
             self.hub.publish(event.to_dict(), Audience(tenant, supervisors_only=True))
         if after is not None:
             self._publish_call("created" if before is None else "updated", after)
+        self.pops.ended(finished)
+        if event.old_call_ids:
+            self.pops.merged(event.old_call_ids)
         for record in finished or ():
             self._publish_call("ended", record)
             self._store_call(tenant, link, record)
@@ -591,6 +594,10 @@ class Services:
             self.contexts.restore(tenant, link, [call.call_id for call in self.calls.created])
         for view in self.agents.on_event(tenant, event, self.now()):
             self._publish_agent(view)
+        if finished:
+            ended_ids = [call_id for record in finished for call_id in record.call_ids]
+            for view in self.agents.calls_ended(tenant, ended_ids, self.now()):
+                self._publish_agent(view)
         self.acd.on_event(tenant, event)
         if event.event == ev.DELIVERED:
             self.pops.delivered(tenant, event)
@@ -630,8 +637,9 @@ class Services:
             if call is None:
                 continue
             if context.customer_id is not None and self.pops.customer_of(call) is None:
-                self.pops.remember(context.customer_id, *context.ids, *call.aliases,
-                                   call.call_id)
+                # The call's own IDs only: a stored ID the rebuilt call does not carry would
+                # never be cleared with it.
+                self.pops.remember(context.customer_id, *call.aliases, call.call_id)
             self._publish_call("updated", call)
 
     # -- publishing ---------------------------------------------------------------------------

@@ -76,6 +76,18 @@ def test_a_call_ends_when_the_last_monitored_device_leaves(model, switch, change
     assert ("ended", "7") in changes
 
 
+def test_a_call_cleared_within_the_grace_is_not_kept_for_settling(model, switch):
+    """A server that goes quiet after a busy minute holds none of its calls."""
+    model.mark_monitored(["1001"])
+    for call_id in ("7", "8"):
+        switch.send(DELIVERED, call_id, "1001", calling="5551234")
+        switch.send(ESTABLISHED, call_id, "1001", calling="5551234")
+        switch.send(CONNECTION_CLEARED, call_id, "1001")
+        switch.send(CALL_CLEARED, call_id)
+    assert model.calls == {} and model._unobserved == {}
+    assert [r.cause for r in model.history] == [None, None]
+
+
 def test_a_monitored_device_taking_over_within_the_grace_keeps_the_call(model, switch):
     model.mark_monitored(["1001", "1005"])
     switch.send(DELIVERED, "7", "1001", calling="5551234", data={"order": 5})
