@@ -19,7 +19,7 @@ setup(
     install_requires=[
         "twisted[tls,websocket]>=24.7",
         "lxml>=5.0",
-        "sqlalchemy>=2.0",
+        "sqlalchemy>=2.0.43",
         "alembic>=1.13",
         "pymysql>=1.1",
         "pyserial>=3.5",

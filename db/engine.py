@@ -104,5 +104,16 @@ def _mysql_engine(url: URL, connect_timeout: int, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def make_reader_engine(url: str | URL, pool_size: int) -> Engine:
+    """An engine for reads a caller waits on (the screen-pop), used through
+    DBThreadPool.read: autocommit, so a lookup costs its own statements' round trips and no
+    more (no COMMIT after it, no ROLLBACK when its connection goes back to the pool), and no
+    pre-ping (the caller retries once on a connection found dead). Each statement reads the
+    data committed when it starts."""
+    return make_engine(url, pool_size=pool_size, pool_pre_ping=False,
+                       isolation_level="AUTOCOMMIT", skip_autocommit_rollback=True,
+                       pool_reset_on_return=None)
+
+
 def is_mysql(engine: Engine) -> bool:
     return engine.dialect.name in ("mysql", "mariadb")

@@ -76,10 +76,21 @@ class DBThreadPool:
         """``fn(conn, *args, **kwargs)`` in one transaction on a database thread."""
         return deferToThreadPool(self._reactor, self._pool, self._transact, fn, args, kwargs)
 
+    def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
+        """``fn(conn, *args, **kwargs)`` on a database thread with no transaction begun or
+        ended around it: with an engine from db.engine.make_reader_engine, the statements fn
+        runs are all the round trips it costs. fn must not write."""
+        return deferToThreadPool(self._reactor, self._pool, self._read, fn, args, kwargs)
+
     def run_plain(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         """``fn(*args, **kwargs)`` on a database thread, for callers that manage their own
         transactions (the durable call recorder, bulk loads)."""
         return deferToThreadPool(self._reactor, self._pool, fn, *args, **kwargs)
+
+    def _read(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        conn: Connection
+        with self.engine.connect() as conn:
+            return fn(conn, *args, **kwargs)
 
     def _transact(
         self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]

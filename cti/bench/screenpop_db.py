@@ -4,8 +4,9 @@ One tenant with N generated customers (default one million, with interactions an
 SQLite and on MySQL/MariaDB; then `--lookups` screen-pops of random callers, in the spellings a
 switch delivers (national with trunk prefix, international with access code, E.164), one in ten
 an unknown number. Reported per back end: p50_ms / p99_ms of db.customers.screen_pop on an open
-connection, txn_p50_ms / txn_p99_ms of the same inside a pooled transaction as the database
-thread pool runs it (checkout with pre-ping, commit), round_trip_p50_ms / round_trip_p99_ms of a
+connection, txn_p50_ms / txn_p99_ms of the same as the server's lookup pool runs it (a pooled
+connection of db.engine.make_reader_engine checked out and in around each lookup: autocommit,
+no pre-ping, COMMIT or ROLLBACK), round_trip_p50_ms / round_trip_p99_ms of a
 bare SELECT 1 interleaved with the lookups (the machine's floor, measured in the same run), plus
 customers, lookups, setup_seconds.
 
@@ -32,7 +33,7 @@ from cti.errors import CLIError
 from cti.numbers import DialPlan
 from db import migrate, tenants
 from db.customers import count_customers, screen_pop
-from db.engine import create_database, make_engine
+from db.engine import create_database, make_engine, make_reader_engine
 from db.errors import NotFound
 from db.generate import generate_customers, phone_number
 from db.records import Tenant
@@ -73,7 +74,8 @@ def _bench(url: str, args) -> dict[str, Any]:
         tenant, built = _prepare(engine, args.customers)
         setup = time.perf_counter() - started
         callers = _callers(tenant, args.customers, args.lookups, args.seed)
-        found, bare, in_txn, floor = _measure(engine, tenant, callers)
+        found, bare, in_txn, floor = _measure(engine, make_reader_engine(url, 1), tenant,
+                                              callers)
     except SQLAlchemyError as error:
         raise CLIError(f"{make_url(url).render_as_string()}: {_reason(error)}") from None
     finally:
@@ -166,7 +168,7 @@ def _callers(tenant: Tenant, customers: int, lookups: int, seed: int) -> list[tu
     return callers
 
 
-def _measure(engine: Engine, tenant: Tenant, callers):
+def _measure(engine: Engine, reader: Engine, tenant: Tenant, callers):
     """(found, screen-pop seconds, in-transaction seconds, SELECT 1 seconds). The SELECT 1
     round trips, interleaved with the lookups, are the floor this machine's load puts under any
     query: compare the percentiles against it."""
@@ -189,11 +191,14 @@ def _measure(engine: Engine, tenant: Tenant, callers):
                                f"{'a customer' if exists else 'none'}")
             found += exists
     in_txn = []
-    for caller, _ in callers[: max(1, len(callers) // 2)]:
-        started = clock()
-        with engine.begin() as conn:
-            screen_pop(conn, tenant, caller)
-        in_txn.append(clock() - started)
+    try:
+        for caller, _ in callers[: max(1, len(callers) // 2)]:
+            started = clock()
+            with reader.connect() as conn:
+                screen_pop(conn, tenant, caller)
+            in_txn.append(clock() - started)
+    finally:
+        reader.dispose()
     return found, bare, in_txn, floor
 
 

@@ -23,7 +23,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from cti.errors import ServiceError
-from db.engine import make_engine
+from db.engine import make_engine, make_reader_engine
 from db.pool import DBThreadPool
 from db.records import CallRecord
 from db.spool import DurableCallRecorder, SpoolReplayer, is_unavailable
@@ -50,11 +50,11 @@ class Database:
         self.engine = make_engine(url)
         self.pool = DBThreadPool(self.engine, reactor, max_threads=threads_max, name="cti-db")
         # Its own engine too: sharing the writers' connection pool, the lookup threads got
-        # overflow connections, opened and closed again around every lookup. No pre-ping (a
-        # round trip before every lookup): lookup() retries once on a connection found dead.
-        self.lookups = (DBThreadPool(make_engine(url, pool_size=LOOKUP_THREADS,
-                                                 pool_pre_ping=False),
-                                     reactor, max_threads=LOOKUP_THREADS, name="cti-db-lookup")
+        # overflow connections, opened and closed again around every lookup. An autocommit
+        # reader: a lookup on MariaDB is its two statements, no pre-ping, COMMIT or ROLLBACK
+        # round trip around them (lookup() retries once on a connection found dead).
+        self.lookups = (DBThreadPool(make_reader_engine(url, LOOKUP_THREADS), reactor,
+                                     max_threads=LOOKUP_THREADS, name="cti-db-lookup")
                         if _separate_readers(self.engine) else self.pool)
         self.recorder = DurableCallRecorder(self.engine, spool_path) if spool_path else None
         self.replayer = (SpoolReplayer(self.pool, self.recorder, clock=reactor)
@@ -92,14 +92,15 @@ class Database:
         return self.pool.run(fn, *args, **kwargs).addErrback(_unavailable)
 
     def lookup(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
-        """fn(connection, ...) like run(), on the lookup pool: for reads a caller waits on
-        (the screen-pop), which must not queue behind writes. fn must not write."""
+        """fn(connection, ...) on the lookup pool: for reads a caller waits on (the
+        screen-pop), which must not queue behind writes. No transaction around fn (each
+        statement reads what is committed when it starts); fn must not write."""
         def again(failure: Failure) -> Any:
             if isinstance(failure.value, DBAPIError) and failure.value.connection_invalidated:
-                return self.lookups.run(fn, *args, **kwargs)
+                return self.lookups.read(fn, *args, **kwargs)
             return failure
 
-        return self.lookups.run(fn, *args, **kwargs).addErrback(again).addErrback(_unavailable)
+        return self.lookups.read(fn, *args, **kwargs).addErrback(again).addErrback(_unavailable)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         """fn(engine, *args, **kwargs) on a database thread (migrations, bulk work)."""

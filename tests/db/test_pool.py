@@ -6,10 +6,12 @@ import threading
 
 import pytest
 import pytest_twisted
+from sqlalchemy import event
 from twisted.internet import reactor
 from twisted.internet.defer import gatherResults
 
 from db import customers
+from db.engine import make_reader_engine
 from db.errors import NotFound
 from db.pool import DBThreadPool
 
@@ -61,3 +63,52 @@ def test_many_concurrent_calls_all_complete(pool, acme):
     pops = yield gatherResults([pool.run(customers.screen_pop, acme, f"030{1000000 + i}")
                                 for i in range(20)])
     assert [p.customer.id for p in pops] == ids
+
+
+@pytest.fixture
+def reader(db_url):
+    reader = DBThreadPool(make_reader_engine(db_url, 2), reactor, max_threads=2, name="reader")
+    reader.start()
+    yield reader
+    reader.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_read_sees_what_the_writers_committed(pool, reader, acme):
+    assert (yield reader.read(customers.screen_pop, acme, "030 7777777")).customer is None
+    grace = yield pool.run(customers.create_customer, acme, "Grace", phones=["030 7777777"])
+    pop = yield reader.read(customers.screen_pop, acme, "+49307777777")
+    assert pop.customer.id == grace
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_screen_pop_read_on_mariadb_is_its_two_statements_and_nothing_else(
+        backend, db_url, pool, acme):
+    """No COMMIT after the lookup, no ROLLBACK when its connection goes back to the pool:
+    each would be one more round trip on the caller's way to the agent's screen."""
+    if backend != "mysql":
+        pytest.skip("round trips are MariaDB's; SQLite runs in the process")
+    grace = yield pool.run(customers.create_customer, acme, "Grace", phones=["030 1234567"])
+    engine = make_reader_engine(db_url, 1)
+    sent: list[str] = []
+
+    @event.listens_for(engine, "checkout")
+    def count_commands(dbapi_connection, record, proxy):
+        execute = type(dbapi_connection)._execute_command
+
+        def counted(command, sql):
+            sent.append(sql if isinstance(sql, str) else sql.decode())
+            return execute(dbapi_connection, command, sql)
+
+        dbapi_connection._execute_command = counted
+
+    reader = DBThreadPool(engine, reactor, max_threads=1, name="reader")
+    reader.start()
+    try:
+        yield reader.read(customers.screen_pop, acme, "030 7777777")
+        sent.clear()
+        pop = yield reader.read(customers.screen_pop, acme, "030 1234567")
+    finally:
+        reader.stop()
+    assert pop.customer.id == grace
+    assert [s.split()[0] for s in sent] == ["SELECT", "SELECT"]
