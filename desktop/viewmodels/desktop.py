@@ -19,6 +19,7 @@ from desktop.client import CONNECTED, ApiClient, ApiError, EventStream
 from desktop.viewmodels.address_book import AddressBookModel
 from desktop.viewmodels.agent_state import AgentStateModel
 from desktop.viewmodels.calls import CallHistoryModel, CallsModel
+from desktop.viewmodels.cards import CardKeeper
 from desktop.viewmodels.notification import IncomingCallNotifier
 from desktop.viewmodels.observable import Signal
 from desktop.viewmodels.screenpop import ScreenPopModel
@@ -70,12 +71,12 @@ class DesktopModel:
         self._awaiting_hello = False
         self._syncs = 0
         self._hello_timer: Any = None
-        self._popping: set[str] = set()
         self._sync_waiters: list[defer.Deferred] = []
         self.calls.alerting.connect(self._on_alerting)
         self.calls.ended.connect(self._on_ended)
         self.calls.changed.connect(self._dismiss_answered)
-        self.calls.changed.connect(self._pop_outbound)
+        self.cards = CardKeeper(self.calls, self.pop, self._build_card)
+        self.calls.changed.connect(self.cards.follow)
 
     # -- session -------------------------------------------------------------------------------
 
@@ -299,7 +300,7 @@ class DesktopModel:
         )
         if not mine:
             return
-        self.pop.load(pop)
+        self.cards.offer(pop)
         self.notifier.enrich(str(pop.get("call_id")), (pop.get("customer") or {}).get("name"))
 
     def _on_alerting(self, call: dict[str, Any]) -> None:
@@ -307,36 +308,11 @@ class DesktopModel:
         name = self.pop.display_name() if self.pop.matches(call_id) and self.pop.customer else None
         self.notifier.alerting(call_id, self.calls.other_party(call), name, call.get("queue"))
 
-    def _pop_outbound(self) -> None:
-        """The server pops only calls delivered to the agent. A call the agent dials gets its
-        card here (the customer found by the dialled number, else a blank one), so notes and
-        the disposition go to that call, not to the last caller's; unless the card is about a
-        call still at the desk (a consultation from the held customer's call)."""
-        current = self.calls.current()
-        if current is None or self.calls.direction(current) != "out":
-            return
-        call_id = str(current["call_id"])
-        if (call_id in self._popping
-                or self.calls.other_party(current) in ("", None, self.extension)
-                or any(self._pop_is_about(c) for c in self.calls.my_calls())):
-            return
-        self._popping.add(call_id)
-
-        async def pop() -> None:
-            try:
-                await self._rebuild_pop(current)
-            except ApiError as exc:
-                self._report(str(exc))
-            finally:
-                self._popping.discard(call_id)
-
-        defer.ensureDeferred(pop())
-
-    def _pop_is_about(self, call: dict[str, Any]) -> bool:
-        """Whether the card is this call's, under its ID or one it had (a conference keeps the
-        consultation's ID; the held customer call's becomes an alias)."""
-        ids = [call["call_id"], *(call.get("aliases") or ())]
-        return any(self.pop.matches(str(i)) for i in ids)
+    async def _build_card(self, call: dict[str, Any]) -> None:
+        try:
+            await self._rebuild_pop(call)
+        except ApiError as exc:
+            self._report(str(exc))
 
     def _dismiss_answered(self) -> None:
         current = self.notifier.current
@@ -351,6 +327,7 @@ class DesktopModel:
         same_customer = self.pop.customer_id is not None and (
             call.get("customer_id") == self.pop.customer_id)
         name = self.pop.display_name() if self.pop.matches(call_id) or same_customer else None
+        name = name or self.cards.parked_name(call_id)
         self.history.record(self.calls, call, name)
 
     # -- errors --------------------------------------------------------------------------------

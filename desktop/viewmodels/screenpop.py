@@ -99,6 +99,19 @@ class ScreenPopModel:
             self.call_customer_id = call["customer_id"]
         self._emit()
 
+    PARKED = ("call_id", "agent", "device", "calling", "called", "consulting_call_id",
+              "customer", "call_customer_id", "draft", "interactions", "tickets", "data",
+              "notes", "aliases", "disposition", "disposition_saved")
+
+    def park(self) -> dict[str, Any]:
+        """The card as it stands, unsaved edits included, to be put back with `unpark`."""
+        return {name: copy.deepcopy(getattr(self, name)) for name in self.PARKED}
+
+    def unpark(self, card: dict[str, Any]) -> None:
+        for name in self.PARKED:
+            setattr(self, name, copy.deepcopy(card[name]))
+        self._emit()
+
     def matches(self, call_id: str | None) -> bool:
         return call_id is not None and (call_id == self.call_id or call_id in self.aliases)
 

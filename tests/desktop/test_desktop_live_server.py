@@ -375,3 +375,4 @@ async def test_a_dialled_customer_gets_the_card_the_note_and_the_disposition(liv
     history = await model.client.interactions(model.pop.customer_id)
     assert (history[0]["call_id"], history[0]["disposition"]) == (outbound, "sale")
     assert "called back about the quote" in history[0]["notes"]
+

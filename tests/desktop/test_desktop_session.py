@@ -208,3 +208,38 @@ async def test_supervisor_loads_agents_and_queues_and_follows_agent_state(record
     await wait_until(lambda: model.supervisor.agents["1002"]["state"] == "in_call")
     with pytest.raises(ApiError, match="not on a call"):
         await model.monitor("1002", "listen")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_call_waiting_does_not_take_the_card_of_the_call_in_progress(recorded_api,
+                                                                             desktops,
+                                                                             wait_until):
+    """On a switch with call waiting: a second call's pop waits while the agent talks, takes
+    the card once answered with the first on hold, and the first card (its unsaved edit too)
+    comes back when the agent returns to that call."""
+    api, url = recorded_api
+    model = desktops(url)
+    await model.login("1001", "secret", "2001")
+    await model.when_synced()
+    ring(api, "c1")
+    await wait_until(lambda: model.pop.call_id == "c1")
+    await model.answer("c1")
+    model.pop.set_field("notes", "prefers mornings")
+    ring(api, "c2")
+    await wait_until(lambda: "c2" in model.cards.pending and model.notifier.current)
+    assert model.pop.call_id == "c1" and model.pop.draft["notes"] == "prefers mornings"
+    await model.add_note("asked for a quote")
+    assert api.calls["c1"]["notes"][-1]["text"] == "asked for a quote"
+
+    await model.hold("c1")
+    await wait_until(lambda: model.calls.my_state(model.calls.calls["c1"]) == "hold")
+    assert model.pop.call_id == "c1"
+    await model.answer("c2")
+    await wait_until(lambda: model.pop.call_id == "c2")
+    assert not model.pop.dirty and "c1" in model.cards.parked
+    await model.hangup("c2")
+    await wait_until(lambda: "c2" not in model.calls.calls)
+    await model.retrieve("c1")
+    await wait_until(lambda: model.pop.call_id == "c1")
+    assert model.pop.dirty and model.pop.draft["notes"] == "prefers mornings"
+    assert model.cards.parked == {} and model.cards.pending == {}
