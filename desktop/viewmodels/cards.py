@@ -48,12 +48,12 @@ class CardKeeper:
         """A `screen_pop` for this desk: shown at once, unless the card is about another call
         the agent is working on; then it waits for its call to be answered."""
         call_id = str(pop.get("call_id"))
-        busy = [c for c in self.calls.my_calls()
-                if self.about(c) and self.calls.my_state(c) in BUSY]
+        busy = [c for c in self.calls.my_calls() if self.about(c)
+                and self.calls.my_state(c) in BUSY and call_id not in call_ids(c)]
         if busy and not self.pop.matches(call_id):
             self.pending[call_id] = pop
         else:
-            self.pop.load(pop)
+            self.pop.load(pop)  # also the same call's pop under its new ID after a transfer
 
     def parked_name(self, call_id: str) -> str | None:
         card = self.parked.get(call_id)

@@ -243,3 +243,30 @@ async def test_a_call_waiting_does_not_take_the_card_of_the_call_in_progress(rec
     await wait_until(lambda: model.pop.call_id == "c1")
     assert model.pop.dirty and model.pop.draft["notes"] == "prefers mornings"
     assert model.cards.parked == {} and model.cards.pending == {}
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_pop_of_a_call_transferred_here_replaces_the_consultations(recorded_api,
+                                                                             desktops,
+                                                                             wait_until):
+    """The transferred call's pop (new ID) may come before the call object naming the
+    consultation's ID as an alias: it is the same call's card, shown at once."""
+    api, url = recorded_api
+    model = desktops(url)
+    await model.login("1001", "secret", "2001")
+    await model.when_synced()
+    ring(api, "c7")
+    await wait_until(lambda: model.pop.call_id == "c7")
+    await model.answer("c7")
+    await wait_until(lambda: model.calls.my_state(model.calls.calls["c7"]) == "connected")
+    api.push({"event": "transferred", "call_id": "c8", "device": "2002",
+              "old_call_ids": ["c6", "c7"],
+              "parties": [{"device": "+4930123456", "state": "connected"},
+                          {"device": "2001", "state": "connected"}]})
+    api.push({"event": "screen_pop", "call_id": "c8", "agent": "1001", "device": "2001",
+              "customer": api.customers[7], "interactions": [], "tickets": [], "data": {},
+              "notes": [{"time": None, "author": "1002", "text": "wants express"}],
+              "calling": "+4930123456", "called": "2002"})
+    await wait_until(lambda: model.pop.call_id == "c8")
+    assert [n["text"] for n in model.pop.notes] == ["wants express"]
+    assert model.cards.pending == {}
