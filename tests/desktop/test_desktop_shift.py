@@ -39,6 +39,7 @@ from db import queues as db_queues
 from db.tenants import get_tenant
 from desktop.app import DesktopApp
 from desktop.client import ApiClient
+from desktop.viewmodels.agent_state import label
 from desktop.viewmodels.desktop import DesktopModel
 from desktop.widgets.main_window import MainWindow
 from desktop.widgets.supervisor_window import SupervisorWindow
@@ -157,7 +158,8 @@ class Desk:
         combo.setCurrentIndex(combo.findData(code))
         self.click("saveDispositionButton")
         state = self.widget(QLabel, "dispositionState")
-        await until(lambda: state.text().startswith("Disposition saved"), f"disposition {code}")
+        saved = f"Disposition saved: {label({}, code)}"
+        await until(lambda: state.text() == saved, saved)
 
     async def hold_and_retrieve(self) -> None:
         self.click("holdButton")
