@@ -352,6 +352,12 @@ async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failur
         """After the call left the extension: disposition, then wrap-up."""
         await agent.dispose(code)
         saved.append((title, call_id, code, note))
+        if not title.startswith("Unknown"):
+            # The customer's history on the card now starts with this call.
+            history = agent.widget(QTableWidget, "interactionsTable")
+            await until(lambda: [row[2:] for row in rows(history)[:1]]
+                        == [[label({}, code), f"1001: {note}"]],
+                        f"{title}'s history shows the call")
         await wrap_up(by_hand)
 
     async def finish(title: str, call_id: str, note: str, code: str,
