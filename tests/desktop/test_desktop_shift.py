@@ -139,8 +139,13 @@ class Desk:
         await until(lambda: self.call_states() == ["Alerting"], "one alerting call in the table")
         return self.banner()
 
-    async def answer(self, via_banner: bool = False) -> None:
-        self.click("bannerAnswerButton" if via_banner else "answerButton")
+    async def answer(self, via: str = "button") -> None:
+        """Answer with the calls panel's button, the banner's, or the F5 key."""
+        if via == "F5":
+            self.window.activateWindow()
+            self.qtbot.keyClick(self.window, Qt.Key_F5)
+        else:
+            self.click("bannerAnswerButton" if via == "banner" else "answerButton")
         await until(lambda: self.call_states() == ["Connected"], "the call connected")
         await until(lambda: not self.banner(), "banner gone after answering")
 
@@ -331,7 +336,7 @@ async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failur
         assert agent.wrap_ups == sum(answered.values()), "one wrap-up per queue call"
         assert not agent.widget(QPushButton, "wrapUpDoneButton").isVisible()
 
-    async def take(caller: str, title: str, via_banner: bool = False, number: str = SALES,
+    async def take(caller: str, title: str, via: str = "button", number: str = SALES,
                    dial_in: bool = True) -> str:
         """A caller of queue `number` (dialled in now, or already waiting) rings and is
         answered."""
@@ -342,7 +347,7 @@ async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failur
         await until(lambda: agent.title() == title, f"pop titled {title!r}")
         if not title.startswith("Unknown"):
             await until(lambda: title in agent.banner(), f"banner names {title}")
-        await agent.answer(via_banner)
+        await agent.answer(via)
         answered[QUEUES[number]] += 1
         await until(lambda: agent_row("1001")[4:5] == ["In call"], "supervisor sees in call")
         (call_id,) = [c.call_id for c in switch.calls.values() if caller in c.connections]
@@ -368,16 +373,16 @@ async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failur
         await close(title, call_id, note, code, by_hand)
 
     async def queue_call(caller: str, title: str, *, note: str, code: str,
-                         via_banner: bool = False, hold: bool = False,
+                         via: str = "button", hold: bool = False,
                          by_hand: bool = True) -> None:
-        call_id = await take(caller, title, via_banner, SALES if by_hand else SUPPORT)
+        call_id = await take(caller, title, via, SALES if by_hand else SUPPORT)
         if hold:
             await agent.hold_and_retrieve()
         await finish(title, call_id, note, code, by_hand)
 
     # -- calls 1-5: known and unknown callers, a new customer, hold, wrap-up both ways --------
     await queue_call(ADA, "Ada Lovelace", note="asked about delivery", code="resolved",
-                     via_banner=True)
+                     via="banner")
     await queue_call(BABBAGE, "Charles Babbage", note="wants a callback", code="callback",
                      hold=True, by_hand=False)
 
@@ -515,7 +520,8 @@ async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failur
                          (stranger(10 + n), "Unknown caller – new customer")][n % 4]
         await queue_call(caller, title, note=f"call {n} of the afternoon",
                          code=("resolved", "sale", "callback")[n % 3],
-                         via_banner=n % 2 == 0, hold=n % 5 == 0, by_hand=n % 3 != 1)
+                         via=("banner", "F5", "button")[n // 2 % 3], hold=n % 5 == 0,
+                         by_hand=n % 3 != 1)
 
     # -- the supervisor's figures match the shift ----------------------------------------------
     abandoned = {"sales": 1, "support": 0}
@@ -593,7 +599,7 @@ async def test_a_call_the_agent_lets_ring_out_comes_back_once_ready(site, window
 
     agent.click("readyButton")
     await agent.alerted_by(ADA)
-    await agent.answer(via_banner=True)
+    await agent.answer(via="banner")
     assert [c.call_id for c in pbx.switch.calls.values()] == [call_id]
     await agent.hang_up()
     await until(lambda: agent.state() == "Wrap-up", "wrap-up after the answered call")
