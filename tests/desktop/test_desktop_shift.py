@@ -443,7 +443,8 @@ async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failur
     agent.click("consultButton")
     await colleague.alerted_by("1001")
     await until(lambda: colleague.title() == "Ada Lovelace", "consultation pop names Ada")
-    assert agent.call_states() == ["Hold", "Connected"]
+    await until(lambda: agent.call_states() == ["Hold", "Connected"],
+                "the customer on hold, the consultation up")
     consultation = next(c.call_id for c in switch.calls.values() if "1002" in c.connections)
     await colleague.answer()
     await until(lambda: agent.widget(QPushButton, "transferButton").isEnabled(),
@@ -592,7 +593,7 @@ async def test_a_full_shift_from_the_desktop(site, windows, qtbot, logged_failur
     assert logged_failures == []
 
 
-@pytest.mark.parametrize("site", [1], indirect=True)
+@pytest.mark.parametrize("site", [2], indirect=True)
 @QT_WARNINGS_FAIL
 @QT_OFFSCREEN_NOISE
 @pytest_twisted.ensureDeferred
@@ -609,7 +610,7 @@ async def test_a_call_the_agent_lets_ring_out_comes_back_once_ready(site, window
     call_id = pbx.switch.inbound_call(ADA, SALES)
     await agent.alerted_by(ADA)
     await until(lambda: not agent.banner() and agent.call_states() == [], "the ring timed out")
-    assert agent.status() == "Not ready – Missed call"
+    await until(lambda: agent.status() == "Not ready – Missed call", "agent paused, told why")
     missed = rows(agent.widget(QTableWidget, "historyTable"))
     assert [(row[1], row[2]) for row in missed] == [("✗ missed", ADA)]
     callers = child(board, QTableWidget, "waitingCallersTable")
