@@ -1,4 +1,5 @@
-"""A live call's context: attached data, notes and the customer its screen-pop found.
+"""A live call's context: attached data, notes, the customer its screen-pop found, and its
+numbers (a switch's snapshot lists a call's devices, not its calling and called numbers).
 
 The server keeps these in memory while the call lives and writes each change through to here,
 so a restarted server gives them back to the calls its links' snapshots rebuild (the switch
@@ -46,6 +47,12 @@ class CallContext:
     customer_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
     notes: tuple[ContextNote, ...] = ()
+    calling: str | None = None
+    """The call's numbers as the switch reported them; a snapshot carries none, so a call it
+    rebuilds takes them from here."""
+    called: str | None = None
+    ani: str | None = None
+    dnis: str | None = None
     ended_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -69,6 +76,7 @@ def save_context(conn: Connection, tenant: Tenant, context: CallContext) -> int:
         "customer_id": _tenant_customer(conn, tenant, context.customer_id),
         "data": data,
         "notes": notes,
+        **_numbers(context),
         "ended_at": context.ended_at,
         "updated_at": utcnow(),
     }
@@ -196,6 +204,19 @@ def _checked_content(context: CallContext) -> tuple[dict[str, Any], list[dict[st
     return context.data, notes
 
 
+NUMBERS = ("calling", "called", "ani", "dnis")
+
+
+def _numbers(context: CallContext) -> dict[str, str | None]:
+    """The context's numbers as stored: one that is not a string of at most MAX_ID characters
+    (no switch reports such a number) is left out rather than refusing the data and notes."""
+    out: dict[str, str | None] = {}
+    for name in NUMBERS:
+        number = getattr(context, name)
+        out[name] = number if isinstance(number, str) and 0 < len(number) <= MAX_ID else None
+    return out
+
+
 def _context(row: Any, call_ids: list[str]) -> CallContext:
     return CallContext(
         link=row.link, call_id=row.call_id,
@@ -203,5 +224,6 @@ def _context(row: Any, call_ids: list[str]) -> CallContext:
         customer_id=row.customer_id, data=dict(row.data or {}),
         notes=tuple(ContextNote(float(n["time"]), n.get("author"), n["text"])
                     for n in row.notes or ()),
+        calling=row.calling, called=row.called, ani=row.ani, dnis=row.dnis,
         ended_at=row.ended_at, updated_at=row.updated_at,
     )

@@ -501,6 +501,12 @@ class CallContext(Base):
         BigId, ForeignKey("customers.id", ondelete="SET NULL"))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    calling: Mapped[str | None] = mapped_column(String(64))
+    """The call's numbers as the switch first reported them (a snapshot does not carry
+    them): calling, called, and the network forms ani, dnis."""
+    called: Mapped[str | None] = mapped_column(String(64))
+    ani: Mapped[str | None] = mapped_column(String(64))
+    dnis: Mapped[str | None] = mapped_column(String(64))
     ended_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -133,6 +133,19 @@ class Call:
                 return state
         return INITIATED if connected else NULL
 
+    def restore_numbers(self, calling: str | None = None, called: str | None = None,
+                        ani: str | None = None, dnis: str | None = None) -> bool:
+        """Give a call rebuilt from a snapshot (which lists devices, not numbers) the numbers
+        kept from before; a number the switch has reported since wins. True when any was
+        missing and is now set."""
+        changed = False
+        for name, number in (("calling", calling), ("called", called), ("ani", ani),
+                             ("dnis", dnis)):
+            if number and getattr(self, name) is None:
+                setattr(self, name, number)
+                changed = True
+        return changed
+
     def log(self, time: float, event: str, device: str | None, state: str | None) -> None:
         if len(self.steps) < MAX_STEPS:
             self.steps.append(Step(time, event, self.call_id, device, state))

@@ -298,6 +298,16 @@ class Model:
         self._notify(CALL_UPDATED, call)
         return note
 
+    def restore_numbers(self, call_id: str, calling: str | None = None,
+                        called: str | None = None, ani: str | None = None,
+                        dnis: str | None = None) -> Call:
+        """Numbers the switch's snapshot did not carry, kept from before (a restarted
+        server's stored call context); only missing ones are set."""
+        call = self.call(call_id)
+        if call.restore_numbers(calling, called, ani, dnis):
+            self._notify(CALL_UPDATED, call)
+        return call
+
     def mark_monitored(self, devices: Iterable[str], link: str | None = None) -> None:
         """Tell the model which devices the server monitors, before their first event."""
         for device in devices:

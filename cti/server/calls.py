@@ -5,9 +5,10 @@ A model per link keeps two switches' call IDs and extension numbers apart (two t
 PBXs may both have an extension 1001). The services see one CallSource: find a call by any of
 its IDs, list the live ones, attach data and notes, and learn which calls ended on an event.
 
-The switch keeps a call's IDs, not what the agents typed: CallContexts writes each call's
-context to db/call_context as it changes, so a restarted server gives it back to the calls its
-links' snapshots rebuild, and the next agent's pop still has the first agent's notes.
+The switch keeps a call's IDs, not what the agents typed (and its snapshot not even the call's
+numbers): CallContexts writes each call's context to db/call_context as it changes, so a
+restarted server gives it back to the calls its links' snapshots rebuild, with their calling
+and called numbers, and the next agent's pop still has the first agent's notes.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ screen-pop lookups, busy at a high call rate."""
 class CallSource(Protocol):
     def apply(self, event: Event) -> list[Any]: ...
     def live(self, call_id: str | None) -> Any | None: ...
+    def sweep(self, now: float, max_idle: float) -> list[Any]: ...
     def ended(self, call_id: str) -> Any | None: ...
     def calls(self) -> Iterable[Any]: ...
     def attach_data(self, call_id: str, data: Mapping[str, Any]) -> Any: ...
@@ -100,6 +102,15 @@ class LinkCalls:
         ended, self._ended = self._ended, []
         return [call.record() for call in ended]
 
+    def sweep(self, now: float, max_idle: float) -> list[CallRecord]:
+        """End the calls no event will end any more (cti.model's Model.sweep): those the last
+        monitored device left more than the grace ago with no event since to settle them,
+        and those no monitored device is on that had no event for `max_idle` seconds.
+        Returns their records."""
+        ended = [call for model in self.models.values() for call in model.sweep(now, max_idle)]
+        self._ended = []
+        return [call.record() for call in ended]
+
     def live(self, call_id: str | None) -> Call | None:
         if not call_id:
             return None
@@ -132,13 +143,16 @@ class LinkCalls:
         return self._model_of(call_id).add_note(call_id, text, time, author)
 
     def restore_context(self, context: CallContext) -> Call | None:
-        """Give a rebuilt call the data and notes stored for it; what the call gathered since
-        it was rebuilt wins. Returns the call, or None when it is not live (any more)."""
+        """Give a rebuilt call the numbers, data and notes stored for it; what the call
+        gathered since it was rebuilt wins. Returns the call, or None when it is not live
+        (any more)."""
         model = self.models.get(context.link)
         call = next((found for found in (model.find_call(call_id) for call_id in context.ids)
                      if found is not None), None) if model is not None else None
         if call is None:
             return None
+        model.restore_numbers(call.call_id, context.calling, context.called, context.ani,
+                              context.dnis)
         missing = {key: value for key, value in context.data.items() if key not in call.data}
         if missing:
             model.attach_data(call.call_id, missing)
@@ -157,12 +171,20 @@ class LinkCalls:
 
 def context_of(call: Any, customer_id: int | None) -> CallContext | None:
     """The call's context as db/call_context stores it; None when there is nothing to keep."""
-    if not (call.data or call.notes or customer_id is not None):
+    if not _worth_keeping(call, customer_id):
         return None
     return CallContext(
         link=call.link or "", call_id=call.call_id, call_ids=tuple(call.aliases),
         customer_id=customer_id, data=dict(call.data),
-        notes=tuple(ContextNote(n.time, n.author, n.text) for n in call.notes))
+        notes=tuple(ContextNote(n.time, n.author, n.text) for n in call.notes),
+        calling=call.calling, called=call.called, ani=call.ani, dnis=call.dnis)
+
+
+def _worth_keeping(call: Any, customer_id: int | None) -> bool:
+    """Whether a call (or its record) has a context to store: what the agents gathered, or
+    the numbers a snapshot after a restart would not give back."""
+    return bool(call.data or call.notes or customer_id is not None or call.calling
+                or call.called)
 
 
 class CallContexts:
@@ -210,7 +232,7 @@ class CallContexts:
         self._mark(tenant, "save", call.link or "", call.call_id, None)
 
     def end(self, tenant: str, record: Any) -> None:
-        if record.data or record.notes or self._customer_of(record) is not None:
+        if _worth_keeping(record, self._customer_of(record)):
             ended = datetime.fromtimestamp(record.ended or self.reactor.seconds(), UTC)
             self._mark(tenant, "end", record.link or "", record.call_id,
                        (record.call_ids, ended))

@@ -176,6 +176,9 @@ class ScreenPops:
             for target in (call, subject) if subject is not call else (call,):
                 if self._remember_for(target, customer.id):
                     self.services.contexts.save(tenant_code, target)
+        # A call an agent has on screen is stored with its numbers even when no customer was
+        # found: a restarted server's snapshot would rebuild it without them.
+        self.services.contexts.save(tenant_code, call)
         data = dict(subject.data)
         if subject is not call:
             data.update(call.data)

@@ -45,6 +45,11 @@ from db.records import Tenant
 log = Logger(namespace="cti.server")
 
 AGENT_STATE_FLUSH_SECONDS = 0.25
+SWEEP_SECONDS = 30.0
+"""How often calls no event will end are looked for (LinkCalls.sweep): a quiet link sends no
+event to settle a call its last monitored agent left, and the server runs for weeks."""
+IDLE_CALL_SECONDS = 3600.0
+"""A call no monitored device is on, without an event for this long, is over."""
 
 
 class Services:
@@ -77,6 +82,7 @@ class Services:
         self._queue_pending: dict[tuple[str, str], Any] = {}
         self._agent_rows: list[tuple[Any, ...]] = []
         self._agent_flush: Any = None
+        self._sweep_timer: Any = None
         self.pops = ScreenPops(self)
         self.contexts = CallContexts(database, reactor, calls.find, self.pops.customer_of,
                                      self._context_restored)
@@ -223,6 +229,9 @@ class Services:
                 pending.cancel()
         self._grace.clear()
         self._queue_pending.clear()
+        if self._sweep_timer is not None and self._sweep_timer.active():
+            self._sweep_timer.cancel()
+        self._sweep_timer = None
         self._flush_agent_states()
         self.contexts.stop()
         self.acd.stop()
@@ -554,6 +563,7 @@ class Services:
         tenant = self.links.tenant_of(link)
         if event.link is None:
             event.link = link
+        self._schedule_sweep()
         before = self.calls.live(event.call_id) if event.call_id else None
         devices_before = set(before.connections) if before is not None else set()
         olds = [self.calls.live(old) for old in event.old_call_ids]
@@ -581,28 +591,53 @@ class Services:
             self.hub.publish(event.to_dict(), Audience(tenant, supervisors_only=True))
         if after is not None:
             self._publish_call("created" if before is None else "updated", after)
-        self.pops.ended(finished)
         if event.old_call_ids:
             self.pops.merged(event.old_call_ids)
-        for record in finished or ():
-            self._publish_call("ended", record)
-            self._store_call(tenant, link, record)
-            self.contexts.end(tenant, record)
+        self._finished(tenant, link, finished)
         if event.old_call_ids and after is not None:
             self.contexts.save(tenant, after)
         elif event.event in (ev.SNAPSHOT_DEVICE, ev.SNAPSHOT_CALL) and self.calls.created:
             self.contexts.restore(tenant, link, [call.call_id for call in self.calls.created])
         for view in self.agents.on_event(tenant, event, self.now()):
             self._publish_agent(view)
-        if finished:
-            ended_ids = [call_id for record in finished for call_id in record.call_ids]
-            for view in self.agents.calls_ended(tenant, ended_ids, self.now()):
-                self._publish_agent(view)
+        self._agents_off(tenant, finished)
         self.acd.on_event(tenant, event)
         if event.event == ev.DELIVERED:
             self.pops.delivered(tenant, event)
         elif event.event in (ev.TRANSFERRED, ev.CONFERENCED):
             self.pops.moved(tenant, event, previous)
+
+    def _finished(self, tenant: str, link: str, records: list[Any]) -> None:
+        """Calls ended: desktops hear of it, records are stored, and what was kept per call
+        goes (or, for a later disposition, stays beside the call's history record)."""
+        self.pops.ended(records)
+        for record in records:
+            self._publish_call("ended", record)
+            self._store_call(tenant, link, record)
+            self.contexts.end(tenant, record)
+
+    def _agents_off(self, tenant: str, records: list[Any]) -> None:
+        """Agents still on an ended call (no clearing event said so) are off it."""
+        if records:
+            ids = [call_id for record in records for call_id in record.call_ids]
+            for view in self.agents.calls_ended(tenant, ids, self.now()):
+                self._publish_agent(view)
+
+    def sweep_calls(self) -> None:
+        """End the calls no event will end any more, as if cleared; then look again later."""
+        if self._sweep_timer is not None and self._sweep_timer.active():
+            self._sweep_timer.cancel()
+        self._sweep_timer = None
+        for record in self.calls.sweep(self.now(), IDLE_CALL_SECONDS):
+            link = record.link or ""
+            tenant = self.links.tenant_of(link)
+            self._finished(tenant, link, [record])
+            self._agents_off(tenant, [record])
+        self._schedule_sweep()
+
+    def _schedule_sweep(self) -> None:
+        if not self._stopped and self._sweep_timer is None:
+            self._sweep_timer = self.reactor.callLater(SWEEP_SECONDS, self.sweep_calls)
 
     @defer.inlineCallbacks
     def _store_call(self, tenant_code: str, link: str, call: Any) -> Any:

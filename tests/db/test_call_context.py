@@ -1,4 +1,4 @@
-"""A live call's context (data, notes, customer) stored by any of its IDs, on both databases."""
+"""A live call's context (data, notes, customer, numbers) stored by any of its IDs, on both databases."""
 
 from __future__ import annotations
 
@@ -42,6 +42,16 @@ def test_a_saved_context_comes_back_with_data_notes_and_customer(engine, acme, a
     assert found.data == {"order": "A-17", "vip": True}
     assert found.notes == (NOTE,)
     assert found.ended_at is None and found.updated_at is not None
+
+
+def test_the_numbers_come_back_and_one_that_cannot_be_a_number_is_left_out(engine, acme):
+    with engine.begin() as conn:
+        cc.save_context(conn, acme, _context(calling="+49301234567", called="1900",
+                                             ani="+49301234567", dnis="x" * 65))
+        [found] = cc.load_contexts(conn, acme, "pbx1", ["4711"])
+    assert (found.calling, found.called, found.ani, found.dnis) == (
+        "+49301234567", "1900", "+49301234567", None)
+    assert found.data == {"order": "A-17", "vip": True}
 
 
 def test_saving_again_replaces_the_stored_context(engine, acme):

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer
+from twisted.internet import defer, task
 
 from cti.server import testing
 from cti.server.testing import EventStreamClient, wait_for
@@ -326,6 +326,40 @@ def test_two_hundred_calls_leave_no_state_behind(site):
     history = {record.call_id for model in running.services.calls.models.values()
                for record in model.history}
     assert set(running.services.pops._ended) <= history
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_call_no_event_will_end_is_swept_and_forgotten(site):
+    """The agent sent the caller on to an outside number: no monitored device is left on the
+    call to report its end, and a quiet link sends no event to settle it. The sweep ends it:
+    recorded, its pop data gone but for the customer kept for a late disposition."""
+    running, client, pbx = site
+    services = running.services
+    token = (yield client.login("1001", extension="1001"))["token"]
+    for model in services.calls.models.values():
+        model.unobserved_grace = 0.1
+    call_id = pbx.switch.inbound_call(KNOWN, "1001")
+    yield wait_for(lambda: services.pops.customer_of(services.calls.live(call_id)) is not None
+                   if services.calls.live(call_id) else False)
+    pbx.switch.answer_call(call_id, "1001")
+    yield wait_for(lambda: services.agents.get("acme", "1001").state == "in_call")
+    status, body = yield client.post(f"/api/v1/calls/{call_id}/single-step-transfer",
+                                     {"to": "+4930999888"}, token)
+    assert status == 200, body
+    yield wait_for(lambda: services.agents.get("acme", "1001").state == "idle")
+    from twisted.internet import reactor
+
+    yield task.deferLater(reactor, 0.3, lambda: None)
+    assert services.calls.live(call_id) is not None, "no event came to settle it"
+    assert services._sweep_timer.active(), "the sweep is due later"
+
+    services.sweep_calls()
+    assert services.calls.live(call_id) is None
+    record = services.calls.ended(call_id)
+    assert record.cause == "unobserved"
+    assert services.pops._customers == {} and services.pops.customer_of(record) is not None
+    answer = yield client.post(f"/api/v1/calls/{call_id}/disposition", {"code": "sale"}, token)
+    assert answer[0] == 201 and answer[1]["customer_id"] is not None
 
 
 def test_the_walk_finds_a_new_per_call_map(site):

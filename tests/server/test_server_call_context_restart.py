@@ -118,6 +118,32 @@ def test_data_notes_and_customer_come_back_on_the_live_call_after_a_restart(site
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_call_rebuilt_after_a_restart_has_its_numbers_back(site):
+    """The switch's snapshot lists the call's devices only; the numbers the agent saw come
+    back from the stored context, for a caller no customer matched too."""
+    agent = yield site.client.login("1001", extension="1001")
+    stream = yield EventStreamClient.connect(site.running.url, agent["token"])
+    try:
+        call_id = site.pbx.switch.inbound_call("+4930999000", "1001")
+        pop = yield stream.next_event("screen_pop", call_id=call_id)
+        assert pop["customer"] is None
+        yield site.answered(agent["token"], stream, call_id, "1001")
+        status, before = yield site.client.get(f"/api/v1/calls/{call_id}", agent["token"])
+    finally:
+        yield stream.close()
+    assert (before["calling"], before["called"], before["ani"]) == (
+        "+4930999000", "1001", "+4930999000")
+
+    yield site.restart()
+
+    agent = yield site.client.login("1001", extension="1001")
+    status, [call] = yield site.client.get("/api/v1/calls", agent["token"])
+    assert {key: call[key] for key in ("calling", "called", "ani", "dnis")} == {
+        key: before[key] for key in ("calling", "called", "ani", "dnis")}
+    assert (call["data"], call["notes"], call["customer_id"]) == ({}, [], None)
+
+
+@pytest_twisted.inlineCallbacks
 def _consulting(site, then_transfer):
     """1001 answers the caller, attaches data, types a note and consults 1002, who answers;
     with `then_transfer` 1001 completes the transfer. Fires (call ID, consultation call ID,
@@ -178,6 +204,7 @@ def test_the_next_agent_has_the_first_agents_note_after_a_transfer_and_a_restart
             ("1001", "wants express delivery")]
         assert call["data"] == {"order": "A-17"}
         assert call["customer_id"] == moved["customer"]["id"]
+        assert call["ani"] == CALLER, "the caller's number, not the consulted agent's"
     finally:
         yield stream.close()
 

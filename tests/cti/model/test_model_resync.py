@@ -60,6 +60,21 @@ def test_snapshot_creates_calls_the_model_does_not_know(model, switch, changes):
     assert changes == [("created", "7"), ("created", "8")]
 
 
+def test_a_rebuilt_call_gets_the_numbers_kept_from_before_but_not_over_newer_ones(
+        model, switch, changes):
+    snapshot(switch, "1001", ("7", CONNECTED))
+    call = model.calls["7"]
+    assert (call.calling, call.called, call.ani) == (None, None, None)
+    model.restore_numbers("7", calling="5551234", called="1001", ani="+495551234", dnis="1001")
+    assert (call.calling, call.called, call.ani, call.dnis) == (
+        "5551234", "1001", "+495551234", "1001")
+    assert changes[-1] == ("updated", "7")
+    count = len(changes)
+    model.restore_numbers("7", calling="999", called="998", ani="997", dnis="996")
+    assert (call.calling, call.called) == ("5551234", "1001"), "what is known stays"
+    assert len(changes) == count, "nothing changed, no one told"
+
+
 def test_snapshot_corrects_states_and_refreshes_stale_calls(model, switch):
     switch.send(DELIVERED, "7", "1001", calling="5551234", link="pbx1")
     switch.send(LINK_DOWN, link="pbx1")
