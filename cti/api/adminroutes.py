@@ -41,6 +41,8 @@ _QUEUE_FIELDS = dict(
     weight={**s.INT, "description": "precedence among queues sharing agents"},
     empty_means={"type": "string", "enum": ["no_logged_in", "no_available"]},
     announce_every=s.nullable(s.NUM), expected_aht=s.NUM, autopause=s.BOOL,
+    music={**s.nullable(s.STR),
+           "description": "music class waiting callers hear (voice unit `music:CLASS`)"},
 )
 QUEUE_IN = s.obj(("name",), False, name=s.NONEMPTY, **_QUEUE_FIELDS)
 QUEUE_PATCH = s.obj((), False, **_QUEUE_FIELDS)

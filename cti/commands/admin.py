@@ -15,6 +15,12 @@
     cti admin schedule list | add NAME --hours "mon-fri 08:00-18:00" [--hours ...]
                             [--holiday YYYY-MM-DD ...] [--time-zone TZ] | delete NAME
 
+QUEUE OPTIONS (`cti admin queue set --help` says what each takes): --max-length, --max-wait,
+--wrapup, --service-level, --ring-timeout, --priority, --weight, --overflow-queue,
+--overflow-number, --closed-number, --join-empty, --leave-empty, --empty-means,
+--announce-position, --announce-every, --expected-aht, --music, --autopause, --penalty-step,
+--skill, --schedule.
+
 Every command takes --database URL (default $CTI_DATABASE_URL, else sqlite:///cti.db),
 --tenant CODE (default "default"), --actor NAME (default the OS user: the audit log's "who")
 and, for lists, --json. Every change is audited; a running server notices it in the audit log
@@ -28,6 +34,7 @@ import argparse
 import contextlib
 import getpass
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, is_dataclass
@@ -41,7 +48,7 @@ from cti.acd.config import STRATEGIES, AcdError
 from cti.commands.args import ArgumentParser
 from cti.errors import CLIError
 from cti.numbers import DialPlan
-from cti.server.acdconfig import queue_config
+from cti.server.acdconfig import checked_options, queue_config
 from db import agents, queues, tenants
 from db.engine import database_url, make_engine
 from db.errors import NotFound
@@ -178,8 +185,15 @@ def _queue_options(command: ArgumentParser, adding: bool) -> None:
     command.add_argument("--leave-empty", type=_yes_no, metavar="yes|no")
     command.add_argument("--empty-means", choices=("no_logged_in", "no_available"),
                          help="what an empty queue is, for --join-empty / --leave-empty")
+    command.add_argument("--announce-position", type=_yes_no, metavar="yes|no",
+                         help="tell waiting callers their place and expected wait")
     command.add_argument("--announce-every", type=_positive, metavar="SECONDS",
                          help="periodic position / wait announcements")
+    command.add_argument("--expected-aht", type=_positive_seconds, metavar="SECONDS",
+                         help="handling time assumed for expected-wait announcements until "
+                              "calls have been measured (default 180)")
+    command.add_argument("--music", metavar="CLASS",
+                         help="music class waiting callers hear ('' clears)")
     command.add_argument("--autopause", type=_yes_no, metavar="yes|no",
                          help="pause an agent who lets a call ring out (default yes)")
     command.add_argument("--penalty-step", action="append", type=_step, metavar="SECONDS:PENALTY",
@@ -213,6 +227,16 @@ def _positive(text: str) -> int:
     value = _non_negative(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
     return value
 
 
@@ -393,16 +417,19 @@ def _queue_settings(args: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str
         ("wrapup_seconds", args.wrapup), ("service_level_seconds", args.service_level),
         ("ring_timeout_seconds", args.ring_timeout), ("priority", args.priority),
         ("join_empty", args.join_empty), ("leave_when_empty", args.leave_empty),
+        ("announce_position", args.announce_position),
     ) if v is not None}
     if args.overflow_number is not None:
         columns["overflow_target"] = args.overflow_number or None
     if args.closed_number is not None:
         columns["closed_target"] = args.closed_number or None
-    options = {k: v for k, v in (
+    options = checked_options({k: v for k, v in (
         ("penalty_steps", args.penalty_step), ("weight", args.weight),
         ("empty_means", args.empty_means), ("announce_every", args.announce_every),
-        ("autopause", args.autopause),
-    ) if v is not None}
+        ("expected_aht", args.expected_aht), ("autopause", args.autopause),
+    ) if v is not None})
+    if args.music is not None:
+        options.update(checked_options({"music": args.music or None}))
     references = {k: (v or None) for k, v in (("overflow_queue", args.overflow_queue),
                                                 ("schedule", args.schedule)) if v is not None}
     return columns, options, references
@@ -413,7 +440,8 @@ def _queue_add(conn: Connection, tenant: Tenant, args: Any, actor: str) -> str:
     with contextlib.suppress(NotFound):
         queues.get_queue(conn, tenant, args.name)
         raise CLIError(f"queue {args.name!r} already exists in tenant {tenant.code!r}")
-    queue = queues.create_queue(conn, tenant, args.name, args.strategy, options=options,
+    queue = queues.create_queue(conn, tenant, args.name, args.strategy,
+                                options={k: v for k, v in options.items() if v is not None},
                                 skills=dict(args.skill or ()), actor=actor,
                                 **{k: v for k, v in references.items() if v}, **columns)
     queue_config(queue, tenant.code)

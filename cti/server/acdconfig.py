@@ -5,21 +5,78 @@ it is stored.
 Named columns carry the common settings; the queue's free-form `options` carry the rest:
 ``penalty_steps`` ([[after_seconds, max_penalty], ...]), ``weight`` (precedence among queues
 sharing agents), ``empty_means``, ``announce_every``, ``expected_aht``, ``autopause`` and
-``music`` (the music class waiting callers hear). A stored overflow or closed target is a number,
+``music`` (the music class waiting callers hear); `checked_options` is what administrators
+may write there. A stored overflow or closed target is a number,
 or ``KIND:VALUE`` for another kind of Target: ``voicemail:700``, ``announcement:7001``.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from cti.acd.config import AcdError, QueueConfig
+from cti.acd.config import EMPTY_MEANS, AcdError, QueueConfig
 from cti.acd.decisions import Target
 from cti.acd.schedule import Schedule
 
 OPTION_KEYS = ("penalty_steps", "weight", "empty_means", "announce_every", "expected_aht",
                "autopause", "music")
+
+MUSIC_CLASS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+"""A music class: it travels in the voice unit's message ID `music:CLASS`, so no separators."""
+
+
+def checked_options(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The queue options an administrator gives, each checked (AcdError: one line naming the
+    option and what it takes); None stays None (db/ removes the option: back to its default).
+    Checked when written, not when loaded, so a stored value older rules accepted still loads."""
+    return {key: None if value is None else _check_option(key, value)
+            for key, value in given.items()}
+
+
+def _check_option(key: str, value: Any) -> Any:
+    if key == "penalty_steps":
+        if not isinstance(value, (list, tuple)) or not all(
+                isinstance(step, (list, tuple)) and len(step) == 2
+                and _number(step[0]) and step[0] >= 0 and _whole(step[1]) and step[1] >= 0
+                for step in value):
+            raise AcdError("penalty_steps: expected [[after_seconds, max_penalty], ...] with "
+                           f"seconds >= 0 and whole penalties >= 0, got {value!r}")
+        return [list(step) for step in value]
+    if key == "weight":
+        if not _whole(value):
+            raise AcdError(f"weight: expected a whole number, got {value!r}")
+        return value
+    if key == "empty_means":
+        if value not in EMPTY_MEANS:
+            raise AcdError(f"empty_means: expected one of {', '.join(EMPTY_MEANS)}, "
+                           f"got {value!r}")
+        return value
+    if key in ("announce_every", "expected_aht"):
+        if not (_number(value) and value > 0):
+            raise AcdError(f"{key}: expected a number of seconds > 0, got {value!r}")
+        return value
+    if key == "autopause":
+        if not isinstance(value, bool):
+            raise AcdError(f"autopause: expected true or false, got {value!r}")
+        return value
+    if key == "music":
+        if not (isinstance(value, str) and MUSIC_CLASS.fullmatch(value)):
+            raise AcdError("music: expected a music class name (letters, digits, '.', '-', "
+                           f"'_'; at most 64), got {value!r}")
+        return value
+    raise AcdError(f"unknown queue option {key!r} (known: {', '.join(OPTION_KEYS)})")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def queue_config(queue: Any, tenant: str, schedules: Mapping[str, Any] | None = None

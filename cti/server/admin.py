@@ -18,7 +18,7 @@ from twisted.internet import defer
 from cti.acd.config import AcdError
 from cti.api.auth import Session
 from cti.api.errors import BadRequest, Conflict, NotFound
-from cti.server.acdconfig import OPTION_KEYS, queue_config
+from cti.server.acdconfig import OPTION_KEYS, checked_options, queue_config
 from db import agents as db_agents
 from db import queues as db_queues
 from db.errors import NotFound as DbNotFound
@@ -129,7 +129,7 @@ class Admin:
             columns, options, refs = _queue_fields(body)
             queue = db_queues.create_queue(
                 conn, tenant, body["name"], body.get("strategy", "longest-idle"),
-                options=options, skills=body.get("skills") or {}, actor=actor,
+                options={k: v for k, v in options.items() if v is not None}, skills=body.get("skills") or {}, actor=actor,
                 **{k: v for k, v in refs.items() if v}, **columns)
             queue_config(queue, tenant.code)
             return _queue(queue)
@@ -248,7 +248,7 @@ def _queue_fields(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any],
     for column in ("wrapup_seconds", "service_level_seconds", "ring_timeout_seconds"):
         if columns.get(column, 0) is None or columns.get(column, 0) < 0:
             raise ValueError(f"{column.removesuffix('_seconds')} must be a number >= 0")
-    options = {key: body[key] for key in OPTION_KEYS if key in body}
+    options = checked_options({key: body[key] for key in OPTION_KEYS if key in body})
     refs = {key: body[key] for key in ("overflow_queue", "schedule") if key in body}
     return columns, options, refs
 

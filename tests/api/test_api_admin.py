@@ -86,6 +86,63 @@ def test_a_queue_change_reaches_the_running_engine_at_once(running):
 
 
 @pytest_twisted.inlineCallbacks
+def test_what_waiting_callers_hear_is_set_live_audited_and_cleared(running):
+    server, client, token = running
+    acme = yield server.services.tenant("acme")
+    engine = (yield server.services.acd.tenant(acme)).engine
+    status, queue = yield client.request("PATCH", "/api/v1/admin/queues/sales", token, {
+        "music": "jazz.2", "expected_aht": 95.5, "announce_position": True,
+        "announce_every": 40, "autopause": False, "empty_means": "no_available"})
+    assert status == 200, queue
+    assert queue["options"] == {"music": "jazz.2", "expected_aht": 95.5, "announce_every": 40,
+                                "autopause": False, "empty_means": "no_available"}
+    config = engine.queues["sales"].config
+    assert (config.music, config.expected_aht, config.announce_position, config.announce_every,
+            config.autopause, config.empty_means) == (
+        "jazz.2", 95.5, True, 40.0, False, "no_available")
+
+    def newest(conn):
+        return audit.list_audit(conn, acme.id, limit=1)[0]
+
+    entry = yield server.services.db.run(newest)
+    assert (entry.actor, entry.entity, entry.changes["options"]["music"]) == (
+        "admin", "queue", "jazz.2")
+    status, queue = yield client.request("PATCH", "/api/v1/admin/queues/sales", token,
+                                         {"music": None})
+    assert status == 200 and "music" not in queue["options"]
+    assert engine.queues["sales"].config.music is None
+    status, queue = yield client.post("/api/v1/admin/queues", {"name": "vip", "music": "harp"},
+                                      token)
+    assert status == 201 and engine.queues["vip"].config.music == "harp"
+
+
+@pytest_twisted.inlineCallbacks
+@pytest.mark.parametrize("body, message", [
+    ({"music": "on hold"}, "music: expected a music class name"),
+    ({"music": "a;b"}, "music: expected a music class name"),
+    ({"music": 5}, "field 'music' must be a string"),
+    ({"expected_aht": 0}, "expected_aht: expected a number of seconds > 0"),
+    ({"announce_every": 0}, "announce_every: expected a number of seconds > 0"),
+    ({"penalty_steps": [[10]]}, "penalty_steps: expected [[after_seconds, max_penalty], ...]"),
+    ({"penalty_steps": [[-5, 1]]}, "penalty_steps: expected"),
+    ({"penalty_steps": [[10, 1.5]]}, "field 'penalty_steps'[0][1] must be an integer"),
+    ({"empty_means": "nobody"}, "field 'empty_means' must be one of"),
+    ({"autopause": "no"}, "field 'autopause' must be a boolean"),
+])
+def test_a_bad_queue_option_is_one_line_naming_it_and_changes_nothing(running, body, message):
+    server, client, token = running
+
+    def newest(conn):
+        return audit.latest_id(conn)
+
+    before = yield server.services.db.run(newest)
+    status, answer = yield client.request("PATCH", "/api/v1/admin/queues/sales", token, body)
+    assert status == 400 and answer["error"].startswith(message), answer
+    assert "\n" not in answer["error"]
+    assert (yield server.services.db.run(newest)) == before
+
+
+@pytest_twisted.inlineCallbacks
 @pytest.mark.parametrize("method, path, body, expected", [
     ("POST", "/admin/queues", {"name": "sales"}, 409),
     ("POST", "/admin/queues", {"name": "x", "strategy": "ringall"}, 400),

@@ -12,6 +12,7 @@ import pytest
 
 from cti.commands.admin import main
 from cti.errors import CLIError
+from cti.server.acdconfig import queue_config
 from db import agents, audit, queues, tenants
 from db.engine import make_engine
 from db.migrate import upgrade
@@ -89,6 +90,24 @@ def test_a_queue_with_options_members_and_a_number(admin, url):
         == ["spill"]
 
 
+def test_what_waiting_callers_hear_is_set_audited_and_cleared(admin, url):
+    admin("queue", "add", "sales", "--music", "jazz.2", "--tenant", "acme")
+    admin("queue", "set", "sales", "--expected-aht", "95.5", "--announce-position", "yes",
+          "--announce-every", "40", "--weight", "-2", "--tenant", "acme", "--actor", "carol")
+    queue = read(url, lambda conn, t: queues.get_queue(conn, t, "sales"))
+    assert queue.options == {"music": "jazz.2", "expected_aht": 95.5, "announce_every": 40,
+                             "weight": -2}
+    assert queue.announce_position is True
+    config = queue_config(queue, "acme")
+    assert (config.music, config.expected_aht, config.announce_position, config.weight) == (
+        "jazz.2", 95.5, True, -2)
+    entry = read(url, lambda conn, t: audit.list_audit(conn, t.id, limit=1))[0]
+    assert (entry.actor, entry.action, entry.entity) == ("carol", "update", "queue")
+    admin("queue", "set", "sales", "--music", "", "--tenant", "acme")
+    queue = read(url, lambda conn, t: queues.get_queue(conn, t, "sales"))
+    assert "music" not in queue.options and queue_config(queue, "acme").music is None
+
+
 def test_every_change_is_audited_under_the_actor(admin, url):
     admin("skill", "add", "french", "--tenant", "acme", "--actor", "carol")
     admin("schedule", "add", "office", "--hours", "mon-fri 08:00-18:00", "--holiday",
@@ -107,6 +126,11 @@ def test_every_change_is_audited_under_the_actor(admin, url):
     (("queue", "set", "nope", "--strategy", "hunt"), "no queue 'nope'"),
     (("queue", "set", "sales", "--max-wait", "-1"), "expected a whole number"),
     (("queue", "set", "sales"), "nothing to change"),
+    (("queue", "set", "sales", "--music", "on hold"), "music: expected a music class name"),
+    (("queue", "set", "sales", "--music", "a;b"), "music: expected a music class name"),
+    (("queue", "set", "sales", "--expected-aht", "0"), "expected a number of seconds > 0"),
+    (("queue", "set", "sales", "--expected-aht", "nan"), "expected a number of seconds > 0"),
+    (("queue", "set", "sales", "--announce-position", "maybe"), "expected yes or no"),
     (("member", "add", "sales", "1001"), "already a member"),
     (("member", "add", "nope", "1001"), "no queue 'nope'"),
     (("number", "add", "5000", "--queue", "sales"), "already routed"),
