@@ -22,6 +22,12 @@ to the number of the queue's overflow target. What a caller waiting at a queue d
 (music, place and expected wait) is played over the queue's connection by the switch's voice
 unit, where the link has one (docs/csta-wire.md, "Voice unit").
 
+Every tenant a configured link serves has its engine loaded when the server starts (`start`),
+so a call to a queue device or a pilot is queued, logged, announced and overflowed before any
+agent has logged in; while the database is away (or the tenant is not in it yet) the load is
+retried every LOAD_RETRY_SECONDS. Callers already waiting at a queue device when an engine loads
+(a switch snapshot, a call that arrived during the load) join the queue then.
+
 Administration changes reach the engine through `reload`: the tenant's configuration is read
 from db/ again and the difference applied through the engine's admin inputs, so waiting callers
 keep their place. The API calls it after each change; `start_polling` calls it when the audit
@@ -30,7 +36,7 @@ log shows a change made elsewhere (`cti admin`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +56,7 @@ from cti.acd.decisions import (
     StopRinging,
 )
 from cti.acd.engine import Engine
+from cti.events import QUEUED_STATE
 from cti.server.acdconfig import queue_config
 from db import agents as db_agents
 from db import audit as db_audit
@@ -140,6 +147,11 @@ class AcdRunner:
         self._poller: task.LoopingCall | None = None
         self._silent_links: set[str] = set()
         """Links whose failure to play announcements has been logged (once each)."""
+        self._retries: dict[str, Any] = {}
+        """tenant code -> the timer of its next attempt to load the engine at start."""
+        self._stopped = False
+        self._load_errors: dict[str, str] = {}
+        self.load_retry_seconds = LOAD_RETRY_SECONDS
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -156,6 +168,8 @@ class AcdRunner:
             def loaded(acd: TenantAcd) -> TenantAcd:
                 self.tenants[code] = acd
                 del self._loading[code]
+                if not self._stopped:
+                    self._adopt(acd)
                 return acd
 
             def failed(failure: Any) -> Any:
@@ -180,15 +194,76 @@ class AcdRunner:
         self._apply(acd, snapshot)
         return acd
 
+    def start(self, reload_seconds: float) -> None:
+        """Load the engine of every tenant a link serves now, rather than at its first agent
+        login or route request (callers to a queue device before then would not be queued),
+        then watch the audit log every `reload_seconds`."""
+        self._stopped = False
+        for code in sorted({link.config.tenant for link in self.links.links.values()}):
+            self._preload(code, 1)
+        self.start_polling(reload_seconds)
+
+    def _preload(self, code: str, attempt: int) -> None:
+        self._retries.pop(code, None)
+        if self._stopped or code in self.tenants:
+            return
+        d = self.db.run(db_tenants.get_tenant, code)
+        d.addCallback(self.tenant)
+        d.addCallbacks(self._preloaded, self._preload_failed, callbackArgs=(attempt,),
+                       errbackArgs=(code, attempt))
+
+    def _preloaded(self, acd: TenantAcd, attempt: int) -> None:
+        self._load_errors.pop(acd.tenant, None)
+        engine = acd.engine
+        log.info("ACD of {tenant} loaded: {queues} queue(s), {numbers} number(s){after}",
+                 tenant=acd.tenant, queues=len(engine.queues), numbers=len(engine.dnis),
+                 after=f" after {attempt} attempts" if attempt > 1 else "")
+
+    def _preload_failed(self, failure: Any, code: str, attempt: int) -> None:
+        """The database is away, or the tenant not in it yet: try again later. Said once,
+        and again each time the reason changes."""
+        if self._stopped:
+            return
+        error = (failure.getErrorMessage().splitlines() or [failure.type.__name__])[0]
+        if attempt == 1 or self._load_errors.get(code) != error:
+            log.warn("ACD of {tenant} not loaded ({error}): its callers are not queued until "
+                     "it is; retrying every {delay} s", tenant=code, error=error,
+                     delay=self.load_retry_seconds)
+        self._load_errors[code] = error
+        self._retries[code] = self.reactor.callLater(self.load_retry_seconds, self._preload,
+                                                     code, attempt + 1)
+
+    def _adopt(self, acd: TenantAcd, calls: Iterable[Any] | None = None) -> None:
+        """Callers already waiting at one of the tenant's queue devices (all live calls, or
+        `calls`) join its queue: calls up before the engine loaded or the link's snapshot."""
+        pilots = self.links.route_devices_of(acd.tenant)
+        for call in list(self.calls.calls() if calls is None else calls):
+            if call is None or self.links.tenant_of(call.link) != acd.tenant:
+                continue
+            for device, connection in list(call.connections.items()):
+                if connection.state == QUEUED_STATE and device not in pilots:
+                    self._queued(acd, call.call_id, device, call.ani or call.calling)
+
     # -- live administration ------------------------------------------------------------------
 
     def reload(self, code: str) -> defer.Deferred[None]:
         """Bring the running engine of tenant `code` in line with db/ (a no-op for a tenant
-        not loaded yet: it will load the current state on first use). Waiting callers keep
+        not loaded: it will load the current state on first use; a tenant loading now is
+        reloaded once loaded, its load may have read before the change). Waiting callers keep
         their place; the next decision follows the new configuration."""
         acd = self.tenants.get(code)
         if acd is None:
-            return defer.succeed(None)
+            loading = self._loading.get(code)
+            if loading is None:
+                return defer.succeed(None)
+            loaded: defer.Deferred[None] = defer.Deferred()
+
+            def then(outcome: Any) -> Any:
+                loaded.callback(None)
+                return outcome
+
+            loading.addBoth(then)
+            return loaded.addCallback(lambda _: self.reload(code))
 
         def locked() -> Any:
             d = self.db.run(_read, acd.record)
@@ -332,17 +407,19 @@ class AcdRunner:
             self._on_route_event(tenant, event)
             return
         acd = self.tenants.get(tenant)
+        if acd is not None and event.event in (ev.SNAPSHOT_DEVICE, ev.SNAPSHOT_CALL):
+            ids = [p.call_id for p in event.parties] if event.event == ev.SNAPSHOT_DEVICE \
+                else [event.call_id]
+            self._adopt(acd, [self.calls.live(call_id) for call_id in ids])
+            return
         if acd is None or not event.call_id:
             return
         call_id = event.call_id
         if event.event == ev.QUEUED and event.device in acd.engine.dnis \
                 and event.device not in self.links.route_devices_of(tenant):
-            if call_id not in acd.engine.calls:
-                call = self.calls.live(call_id)
-                calling = (call.ani or call.calling) if call is not None else event.calling
-                acd.queue_devices[call_id] = event.device
-                self._run(acd, lambda e, now: e.caller_arrived(call_id, now, dnis=event.device,
-                                                                calling=calling))
+            call = self.calls.live(call_id)
+            calling = (call.ani or call.calling) if call is not None else event.calling
+            self._queued(acd, call_id, event.device or "", calling)
         elif event.event == ev.ESTABLISHED and call_id in acd.offered:
             agent_id = acd.offered[call_id].agent_at(event.device)
             if agent_id is not None:
@@ -353,6 +430,14 @@ class AcdRunner:
         else:
             self._acd_call(acd, event)
             self._direct_call(acd, event)
+
+    def _queued(self, acd: TenantAcd, call_id: str, device: str, calling: str | None) -> None:
+        """A call waits at queue device `device`: its caller joins the number's queue."""
+        if device not in acd.engine.dnis or call_id in acd.engine.calls:
+            return
+        acd.queue_devices[call_id] = device
+        self._run(acd, lambda e, now: e.caller_arrived(call_id, now, dnis=device,
+                                                        calling=calling))
 
     # -- routing on pilots (CSTA routing services) ---------------------------------------------
 
@@ -487,6 +572,11 @@ class AcdRunner:
                 delay, self._run, acd, lambda e, now: e.tick(now))
 
     def stop(self) -> None:
+        self._stopped = True
+        for retry in self._retries.values():
+            if retry.active():
+                retry.cancel()
+        self._retries.clear()
         if self._poller is not None and self._poller.running:
             self._poller.stop()
         self._poller = None
@@ -795,6 +885,9 @@ def position_message(position: int, expected_wait: float | None) -> str:
 
 _CALLER_GONE = frozenset({"invalidCallID", "invalidConnectionID", "invalidObjectState"})
 """Switch refusals of a PlayMessage that concern the call (it left or moved), not the link."""
+
+LOAD_RETRY_SECONDS = 5.0
+"""How often the server tries again to load a tenant's ACD the database could not give it."""
 
 _TURN_WITHOUT_TIMEOUT = 30.0
 """Ring-all in turn on a queue without ring timeout: the agents share this many seconds."""

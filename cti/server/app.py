@@ -109,7 +109,7 @@ class Server:
                                  self.config.private_key)
         self.address = bound_address(self.port)
         self.hub.start()
-        self.services.acd.start_polling(self.config.acd_reload_seconds)
+        self.services.acd.start(self.config.acd_reload_seconds)
         for link in self.links.links.values():
             link.start()
         for smdr in self.smdr_links:

@@ -52,6 +52,7 @@ def routed(tmp_path, pilot_pbx):
         prepare(conn, get_tenant(conn, "acme"))
 
     pytest_twisted.blockon(running.services.db.run(work))
+    pytest_twisted.blockon(running.services.acd.reload("acme"))
     pytest_twisted.blockon(running.links_ready())
     pytest_twisted.blockon(testing.wait_for(
         lambda: any(d == PILOT for d in pilot_pbx.switch.registrations.values())))
@@ -193,9 +194,10 @@ def test_a_queue_deleted_under_a_waiting_caller_hands_the_call_back_to_the_switc
 def test_a_pilot_leading_to_no_queue_is_left_to_the_switch(routed):
     running, client, pbx, url = routed
     assert admin(["number", "delete", PILOT, "--tenant", "acme", "--database", url]) == 0
+    acd = running.services.acd.tenants["acme"]
+    yield testing.wait_for(lambda: PILOT not in acd.engine.dnis)
     call_id = pbx.switch.inbound_call("+4930111222", PILOT)
     yield testing.wait_for(lambda: alerting(pbx, call_id) == {"1001"})
-    acd = running.services.acd.tenants["acme"]
     assert call_id not in acd.engine.calls and not acd.routes
 
 

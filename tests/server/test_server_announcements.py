@@ -67,6 +67,7 @@ def serve(tmp_path, pbx, **settings):
     yield running.links_ready()
     record = yield running.services.db.run(get_tenant, "acme")
     yield running.services.acd.tenant(record)
+    yield running.services.acd.reload("acme")
     return running
 
 

@@ -452,6 +452,7 @@ def test_ring_no_answer_requeues_the_caller_and_pauses_the_agent(tmp_path):
     try:
         yield running.links_ready()
         yield running.server.database.run(_fast_queue)
+        yield running.services.acd.reload("acme")
         # The ring to 1001 lasts the one-second ring timeout: recorded as the switch delivers
         # it, since polling the switch could miss it on a loaded machine.
         delivered = []

@@ -47,6 +47,7 @@ def start(tmp_path, pbx, *, parallel: bool, ring_timeout: int):
         db_queues.create_number(conn, tenant, PILOT, queue="sales")
 
     pytest_twisted.blockon(running.services.db.run(prepare))
+    pytest_twisted.blockon(running.services.acd.reload("acme"))
     pytest_twisted.blockon(running.links_ready())
     pytest_twisted.blockon(testing.wait_for(
         lambda: any(d == PILOT for d in pbx.switch.registrations.values())))
