@@ -87,6 +87,8 @@ class ScreenPops:
                 self._consulted_about.pop(call_id, None)
             if customer is not None:
                 self._remember_ended(record.call_id, customer)
+            else:  # a switch reusing the ID: an earlier call's customer is not this one's
+                self._ended.pop(record.call_id, None)
 
     def _remember_ended(self, call_id: str, customer_id: Any) -> None:
         self._ended.pop(call_id, None)

@@ -362,6 +362,40 @@ def test_a_call_no_event_will_end_is_swept_and_forgotten(site):
     assert answer[0] == 201 and answer[1]["customer_id"] is not None
 
 
+def _ended_calls(model, *call_ids):
+    """Records of calls that went through `model` and ended, one per ID, in order."""
+    from cti.events import CALL_CLEARED, DELIVERED, Event
+
+    records = []
+    for n, call_id in enumerate(call_ids):
+        model.apply(Event(DELIVERED, 100.0 + n, call_id=call_id, device="1001",
+                          calling="+4930111"))
+        model.apply(Event(CALL_CLEARED, 100.5 + n, call_id=call_id))
+        records.append(model.history.find(call_id))
+    return records
+
+
+def test_ended_calls_customers_are_as_many_as_the_history_holds():
+    from types import SimpleNamespace
+
+    from cti.server.calls import LinkCalls
+    from cti.server.screenpop import ScreenPops
+
+    calls = LinkCalls(history_size=3)
+    model = calls.add_link("pbx1", ["1001"])
+    pops = ScreenPops(SimpleNamespace(calls=calls))
+    records = _ended_calls(model, "1", "2", "3", "4")
+    for customer, record in enumerate(records, start=10):
+        pops.remember(customer, record.call_id)
+        pops.ended([record])
+    assert list(pops._ended) == ["2", "3", "4"] and pops._customers == {}
+    assert [pops.customer_of(r) for r in records] == [None, 11, 12, 13]
+    # The switch reuses ID 4 for a call no customer was found for: it names nobody.
+    [again] = _ended_calls(model, "4")
+    pops.ended([again])
+    assert pops.customer_of(again) is None and list(pops._ended) == ["2", "3"]
+
+
 def test_the_walk_finds_a_new_per_call_map(site):
     """The walk is what catches a map added later: one hidden deep in the server shows."""
     running, _, _ = site
