@@ -9,13 +9,15 @@ about calls reads the simulated switch on loopback; queue-log rows are read from
 from __future__ import annotations
 
 import os
-import shutil
+import uuid
 from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer, reactor, task
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from twisted.internet import defer, reactor, task, threads
 from twisted.logger import globalLogPublisher
 
 from cti.commands.admin import main as admin
@@ -24,12 +26,15 @@ from cti.server.app import Server
 from db import calls as db_calls
 from db import queues as db_queues
 from db import tenants as db_tenants
+from db.engine import create_database, make_engine
+from db.migrate import upgrade
 from tests.server.test_server_acd_routing import alerting, ready
 from tests.server.test_server_announcements import VoiceUnit
 
 QUEUE_DEVICE = "1900"
 """Queue device of the switch and the number of queue `sales` in the demo tenant."""
 CALLER = "+4930111222"
+MYSQL_ENV = "CTI_TEST_MYSQL_URL"
 
 
 @pytest.fixture
@@ -159,17 +164,50 @@ def acd_log():
         globalLogPublisher.removeObserver(observe)
 
 
+@pytest.fixture(params=["sqlite", "mariadb"])
+def absent_database(request, tmp_path):
+    """(URL of a database not there yet, bring_back()): SQLite's file on a volume not mounted
+    yet, or a MariaDB database not created yet on the server of CTI_TEST_MYSQL_URL; bring_back
+    makes it there, migrated, with the demo tenant."""
+    if request.param == "sqlite":
+        missing = tmp_path / "not-mounted" / "cti.db"
+
+        def bring_back():
+            missing.parent.mkdir()
+            _seed(make_engine(f"sqlite:///{missing}"))
+
+        yield f"sqlite:///{missing}", bring_back
+        return
+    server_url = os.environ.get(MYSQL_ENV)
+    if not server_url:
+        pytest.skip(f"{MYSQL_ENV} is not set: the MariaDB half is skipped (CI sets it)")
+    name = f"cti_acd_start_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url, lambda: (create_database(url), _seed(make_engine(url)))
+    finally:
+        admin_engine = make_engine(make_url(server_url))
+        with admin_engine.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin_engine.dispose()
+
+
+def _seed(engine):
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            testing.demo_tenant(conn)
+    finally:
+        engine.dispose()
+
+
 @pytest_twisted.inlineCallbacks
 def test_a_database_away_at_start_delays_the_acd_with_one_line_and_it_loads_once_back(
-        tmp_path, pbx, servers):
-    """SQLite's file is not there yet (its volume not mounted): the server starts, says once
-    that the ACD is not loaded, retries, and queues callers as soon as the file is there."""
-    (tmp_path / "template").mkdir()
-    template = yield testing.start_server(tmp_path / "template")
-    yield template.stop()
-    missing = tmp_path / "not-mounted" / "cti.db"
-    config = testing.server_config(f"sqlite:///{missing}", links=[pbx.link()],
-                                   database_upgrade=False,
+        tmp_path, pbx, servers, absent_database):
+    """The server starts, says once that the ACD is not loaded, retries, and queues callers
+    as soon as the database is there."""
+    url, bring_back = absent_database
+    config = testing.server_config(url, links=[pbx.link()], database_upgrade=False,
                                    database_spool=str(tmp_path / "calls.spool"))
     server = Server(config, reactor)
     server.services.acd.load_retry_seconds = 0.2
@@ -182,8 +220,7 @@ def test_a_database_away_at_start_delays_the_acd_with_one_line_and_it_loads_once
         assert len(warnings) == 1
         assert warnings[0]["tenant"] == "acme" and "unavailable" in warnings[0]["error"]
         assert "acme" not in server.services.acd.tenants
-        os.makedirs(missing.parent)
-        shutil.copyfile(tmp_path / "template" / "cti.db", missing)
+        yield threads.deferToThread(bring_back)
         yield testing.wait_for(lambda: "acme" in server.services.acd.tenants)
         assert [event["tenant"] for level, event in lines if level == "info"
                 and "loaded" in event["log_format"]] == ["acme"]
