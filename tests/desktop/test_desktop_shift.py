@@ -220,10 +220,12 @@ def site(request, tmp_path):
         return tenant
 
     try:
-        # The tenant's ACD is loaded on first use, so it starts with these settings.
         tenant = pytest_twisted.blockon(running.services.db.run(short_shift))
+        # The running engine takes the changes made behind it (loaded at start or not yet).
+        pytest_twisted.blockon(running.services.acd.reload(tenant.code))
         acd = pytest_twisted.blockon(running.services.acd.tenant(tenant))
         assert acd.engine.queues["support"].config.wrapup_seconds == 1
+        assert acd.engine.queues["sales"].config.ring_timeout == ring_timeout
         pytest_twisted.blockon(running.links_ready())
         yield running, pbx
     finally:
