@@ -280,6 +280,7 @@ class Traffic:
         acd = services.acd.tenants["acme"]
         return (not self.pbx.switch.calls and not list(services.calls.calls())
                 and not acd.engine.calls and _quiet(services)
+                and len(services.hub.streams) == len(self.tokens) + 1  # the agents', sup's
                 and all(a.state == "idle" for a in services.agents.of_tenant("acme")))
 
 
@@ -445,7 +446,8 @@ def test_calls_a_snapshot_ends_after_a_link_drop_leave_no_state_behind(resyncing
         return call_ids
 
     def settled() -> bool:
-        return (not list(services.calls.calls()) and _quiet(services) and all(services.agents.get("acme", n).state == "idle" for n in agents))
+        return (not list(services.calls.calls()) and _quiet(services)
+                and all(services.agents.get("acme", n).state == "idle" for n in agents))
 
     for call_id in (yield calls_up()):
         pbx.switch.clear_call(call_id)
