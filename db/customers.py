@@ -8,8 +8,10 @@ becomes the same key, so the screen-pop is one indexed equality lookup.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -189,21 +191,29 @@ def screen_pop(
     """The caller's record, last interactions and open tickets, for the agent's screen.
 
     Two round trips of statements built once at import (this runs for every incoming call):
-    the customers with the number (ranked here), then one UNION of the chosen one's phones,
-    addresses, contacts, last interactions and open tickets, all read through indexes.
+    the ids of the customers with the number (ranked here; a switchboard number may name
+    thousands), then one UNION of the chosen one's record, phones, addresses, contacts, last
+    interactions and open tickets, all read through indexes.
     """
     keys = lookup_keys(tenant, caller)
     if not keys:
         return ScreenPop(None, None)
-    matches = _ranked(conn.execute(_MATCHING, {"tenant_id": tenant.id, "keys": keys}).all())
+    matches = _ranked(conn.execute(_MATCHES, {"tenant_id": tenant.id, "keys": keys}).all())
     if not matches:
         return ScreenPop(keys[0], None)
-    chosen = matches[0]
     rows = conn.execute(_POP, {
-        "tenant_id": tenant.id, "customer_id": chosen.id, "interactions": interactions,
+        "tenant_id": tenant.id, "customer_id": matches[0].id, "interactions": interactions,
         "tickets": tickets,
     }).all()
-    customer = _customers(conn, tenant, [chosen], rows)[0]
+    chosen = next((r for r in rows if r.what == "m"), None)
+    if chosen is None:  # deleted between the two statements
+        return ScreenPop(keys[0], None)
+    record = SimpleNamespace(
+        id=chosen.id, name=chosen.s1, company=chosen.s2, email=chosen.s3,
+        external_ref=chosen.s4, notes=chosen.s5, vip=chosen.n1, priority=chosen.n2,
+        custom=_json_object(chosen.s6),
+    )
+    customer = _customers(conn, tenant, [record], rows)[0]
     history, open_ = _history(rows)
     history.sort(key=lambda i: (i.started_at, i.id), reverse=True)
     open_.sort(key=lambda t: (t.created_at, t.id), reverse=True)
@@ -214,6 +224,13 @@ def screen_pop(
         tickets=tuple(open_),
         other_customer_ids=tuple(dict.fromkeys(r.id for r in matches if r.id != chosen.id)),
     )
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    """A JSON column read through a UNION arrives as text on some back ends."""
+    if isinstance(value, str):
+        value = json.loads(value) if value else {}
+    return dict(value or {})
 
 
 def add_interaction(
@@ -499,9 +516,7 @@ def _history(details: Sequence[Any]) -> tuple[list[Interaction], list[Ticket]]:
 _C, _P = m.Customer, m.CustomerPhone
 _CUSTOMER_COLUMNS = (_C.id, _C.name, _C.company, _C.email, _C.vip, _C.priority,
                      _C.external_ref, _C.notes, _C.custom)
-# The customers with any of the caller's numbers, the screen-pop's first round trip: the
-# phone index gives the customer id, the customer is one primary-key read.
-_MATCHING = (
+_MATCH = (
     select(*_CUSTOMER_COLUMNS)
     .join(_P, _P.customer_id == _C.id)
     .where(
@@ -509,8 +524,11 @@ _MATCHING = (
         _P.number.in_(bindparam("keys", expanding=True)),
         _C.tenant_id == bindparam("tenant_id"),
     )
+    .limit(bindparam("limit", type_=Integer))
 )
-_MATCH = _MATCHING.limit(bindparam("limit", type_=Integer))
+# The customers with any of the caller's numbers, the screen-pop's first round trip: the
+# phone index gives the customer id, the customer's rank is one primary-key read.
+_MATCHES = _MATCH.with_only_columns(_C.id, _C.vip, _C.priority).limit(None)
 _BY_IDS = select(*_CUSTOMER_COLUMNS).where(
     _C.tenant_id == bindparam("tenant_id"), _C.id.in_(bindparam("ids", expanding=True))
 )
@@ -603,6 +621,12 @@ _OPEN_TICKET_IDS = (
 )
 _OF_CUSTOMER = bindparam("customer_id")
 _POP = union_all(
+    _limited(
+        select(_C, _C.id.label("customer_id")).where(
+            _C.tenant_id == bindparam("tenant_id"), _C.id == _OF_CUSTOMER),
+        "m", s1="name", s2="company", s3="email", s4="external_ref", s5="notes", s6="custom",
+        n1="vip", n2="priority",
+    ),
     _children(_P, "p", _OF_CUSTOMER, s1="kind", s2="number", s3="raw"),
     _children(m.CustomerAddress, "a", _OF_CUSTOMER, s1="kind", s2="street", s3="city",
               s4="postal_code", s5="region", s6="country"),
