@@ -7,6 +7,7 @@ logs in again). Time comes from an injected clock so expiry is testable with tas
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -65,18 +66,34 @@ class Session:
 
 
 class SessionStore:
-    """Issues, resolves and revokes tokens; an expired token is dropped on first sight."""
+    """Issues, resolves and revokes tokens, and forgets expired ones as it is used.
+
+    Most sessions never log out (a desktop killed, a CRM that forgets DELETE
+    /sessions/current), and the server runs for weeks, so waiting for an expired token to be
+    shown again would keep every one of them. Sessions are kept in the order they were made,
+    which is the order they expire in while the lifetime stays the same; every create and
+    resolve first drops the expired ones at the front. Each session is dropped once, so the
+    cost per request is O(1) amortised. A session made after the lifetime was shortened may
+    wait behind an older, longer one until that expires (resolve still refuses it): it is
+    kept a while longer, never dropped early.
+    """
 
     def __init__(self, lifetime: float, clock: Callable[[], float]) -> None:
         self.lifetime = lifetime
         self._clock = clock
-        self._sessions: dict[str, Session] = {}
+        self._sessions: OrderedDict[str, Session] = OrderedDict()
+
+    def __len__(self) -> int:
+        """Sessions held, expired ones not yet dropped included."""
+        return len(self._sessions)
 
     def create(self, user: str, role: str, tenant: str, **details: Any) -> Session:
+        now = self._clock()
+        self._drop_expired(now)
         token = secrets.token_urlsafe(32)
         session = Session(
             token=token, user=user, role=role, tenant=tenant,
-            expires=self._clock() + self.lifetime, **details,
+            expires=now + self.lifetime, **details,
         )
         self._sessions[token] = session
         return session
@@ -91,10 +108,12 @@ class SessionStore:
         """The live session of `token`, or Unauthorized saying why not."""
         if not token:
             raise Unauthorized("missing token (send Authorization: Bearer TOKEN)")
+        now = self._clock()
+        self._drop_expired(now)
         session = self._sessions.get(token)
         if session is None:
-            raise Unauthorized("unknown or revoked token; log in again")
-        if session.expires <= self._clock():
+            raise Unauthorized("unknown, expired or revoked token; log in again")
+        if session.expires <= now:
             del self._sessions[token]
             raise Unauthorized("token expired; log in again")
         return session
@@ -104,10 +123,19 @@ class SessionStore:
 
     def live(self) -> Iterator[Session]:
         now = self._clock()
+        self._drop_expired(now)
         return iter([s for s in self._sessions.values() if s.expires > now])
 
     def for_agent(self, tenant: str, agent_id: str) -> list[Session]:
         return [s for s in self.live() if s.tenant == tenant and s.agent_id == agent_id]
+
+    def _drop_expired(self, now: float) -> None:
+        sessions = self._sessions
+        while sessions:
+            token = next(iter(sessions))
+            if sessions[token].expires > now:
+                return
+            del sessions[token]
 
 
 def bearer_token(header: bytes | None) -> str | None:
