@@ -91,6 +91,8 @@ class TenantAcd:
         """The newest audit entry of the tenant the engine reflects."""
         self.lock = defer.DeferredLock()
         """Serialises reloads: each one reads the database, then applies the difference."""
+        self.pruned_at = 0.0
+        """When the engine's statistics last dropped their old intervals."""
 
 
 class Ringing:
@@ -553,13 +555,32 @@ class AcdRunner:
     # -- decisions ----------------------------------------------------------------------------
 
     def _run(self, acd: TenantAcd, step: Callable[[Engine, float], list[Any]]) -> None:
+        now = self.reactor.seconds()
         try:
-            decisions = step(acd.engine, self.reactor.seconds())
+            decisions = step(acd.engine, now)
         except AcdError as exc:
             log.warn("ACD of {tenant} refused: {error}", tenant=acd.tenant, error=exc)
             decisions = []
         self._execute(acd, decisions)
         self._schedule(acd)
+        if now - acd.pruned_at >= STATS_PRUNE_SECONDS:
+            acd.pruned_at = now
+            acd.engine.stats.prune(now - STATS_KEEP_SECONDS)
+
+    def calls_ended(self, tenant: str, call_ids: Iterable[str]) -> None:
+        """Calls the model ended with no clearing event reaching the ACD (a snapshot after a
+        link drop, the sweep of calls nothing reports on): their agents and lines are freed."""
+        acd = self.tenants.get(tenant)
+        if acd is None:
+            return
+        for call_id in call_ids:
+            ringing = acd.offered.pop(call_id, None)
+            if ringing is not None:
+                ringing.stop_turns()
+            for table in (acd.queue_devices, acd.pilots, acd.routes):
+                table.pop(call_id, None)
+            if call_id in acd.engine.calls or acd.direct.pop(call_id, None) is not None:
+                self._run(acd, lambda e, now, c=call_id: e.call_ended(c, now))
 
     def _schedule(self, acd: TenantAcd) -> None:
         pending = self._wakeups.pop(acd.tenant, None)
@@ -917,3 +938,10 @@ def _read(conn: Any, tenant_record: Any) -> Snapshot:
                     db_queues.list_queues(conn, tenant_record),
                     db_queues.list_numbers(conn, tenant_record),
                     db_queues.list_schedules(conn, tenant_record), seen)
+
+STATS_KEEP_SECONDS = 86_400.0
+"""The live statistics keep a day of intervals in memory; the queue log in the database keeps
+every event, so reports over longer spans read it there."""
+
+STATS_PRUNE_SECONDS = 900.0
+"""How often (at most) a tenant's statistics drop the intervals older than that day."""

@@ -390,22 +390,43 @@ class Services:
 
     @defer.inlineCallbacks
     def dispose_call(self, session: Session, call_id: str, code: str,
-                     notes: str | None) -> Any:
+                     notes: str | None, customer_id: int | None = None) -> Any:
+        """Store the call's outcome as an interaction with its times, on its customer.
+
+        The customer is the one the request names (a caller the agent saved as a new customer
+        during the call), else the one the screen-pop found, else the first the tenant's dial
+        plan finds for the far party's number (an outbound call is never popped; a customer
+        saved with the caller's number after the pop is found that way too).
+        """
         call = self._call(session, call_id, ended_ok=True)
         if code not in dict(self.config.dispositions):
             raise BadRequest(f"unknown disposition {code!r}")
         tenant = yield self._tenant(session)
-        customer_id = self.pops.customer_of(call)
+        named = customer_id
+        if customer_id is None:
+            customer_id = self.pops.customer_of(call)
+        far = self._far_number(session.tenant, call) if customer_id is None else None
         text = "\n".join(
             [f"{n.author}: {n.text}" for n in getattr(call, "notes", ())] + ([notes] if notes else [])
         ) or None
         started = datetime.fromtimestamp(call.started, UTC)
-        interaction_id = yield self.db.run(
-            db_customers.add_interaction, tenant, customer_id,
-            agent_id=session.extra.get("agent_db_id"), call_id=call.call_id,
-            started_at=started, ended_at=_dt(getattr(call, "ended", None)),
-            disposition=code, notes=text,
-        )
+
+        def work(conn: Any) -> tuple[Any, Any]:
+            chosen = customer_id
+            if chosen is None and far is not None:
+                found = db_customers.find_customers_by_phone(conn, tenant, far)
+                chosen = found[0].id if found else None
+            return chosen, db_customers.add_interaction(
+                conn, tenant, chosen, agent_id=session.extra.get("agent_db_id"),
+                call_id=call.call_id, started_at=started,
+                ended_at=_dt(getattr(call, "ended", None)), disposition=code, notes=text)
+
+        try:
+            customer_id, interaction_id = yield self.db.run(work)
+        except DbNotFound as exc:
+            if named is not None:
+                raise NotFound(f"customer_id: {exc}") from None
+            raise NotFound(str(exc)) from None
         if getattr(call, "ended", None) is not None:
             self.contexts.disposed(session.tenant, call)
         return {
@@ -413,6 +434,15 @@ class Services:
             "agent_id": session.agent_id, "time": iso_time(call.started),
             "disposition": code, "notes": text,
         }
+
+    def _far_number(self, tenant: str, call: Any) -> str | None:
+        """The number of the party outside the tenant's switch: whom an extension dialled,
+        else who called. None for a call between two of the tenant's devices."""
+        calling = call.calling or call.ani
+        if calling is not None and self.links.serves(tenant, calling):
+            called = call.called or call.dnis
+            return None if called is None or self.links.serves(tenant, called) else called
+        return call.ani or calling
 
     # -- agents -------------------------------------------------------------------------------
 
@@ -622,6 +652,7 @@ class Services:
             ids = [call_id for record in records for call_id in record.call_ids]
             for view in self.agents.calls_ended(tenant, ids, self.now()):
                 self._publish_agent(view)
+            self.acd.calls_ended(tenant, ids)
 
     def sweep_calls(self) -> None:
         """End the calls no event will end any more, as if cleared; then look again later."""

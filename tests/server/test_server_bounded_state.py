@@ -466,8 +466,4 @@ def test_calls_a_snapshot_ends_after_a_link_drop_leave_no_state_behind(resyncing
     after = _walk(running.server)
 
     assert [services.agents.get("acme", n).calls for n in agents] == [{}, {}]
-    leaks = _leaks(before, after, services)
-    acd = {path: sizes for path, sizes in leaks.items() if ".acd." in path}
-    assert {path: sizes for path, sizes in leaks.items() if path not in acd} == {}
-    if acd:
-        pytest.xfail(f"cti/server/acd.py keeps the calls a snapshot ended: {acd}")
+    assert _leaks(before, after, services) == {}
