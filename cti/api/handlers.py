@@ -70,7 +70,8 @@ def add_call_note(services: Any, req: ApiRequest) -> Any:
 
 def call_disposition(services: Any, req: ApiRequest) -> Any:
     return services.dispose_call(
-        req.session, req.params["call_id"], req.body["code"], req.body.get("notes")
+        req.session, req.params["call_id"], req.body["code"], req.body.get("notes"),
+        req.body.get("customer_id"),
     )
 
 

@@ -132,7 +132,12 @@ ACTION_MONITOR = obj(
 )
 CALL_DATA = {"type": "object", "description": "keys to merge into the call's attached data"}
 ADD_NOTE = obj(("text",), text=NONEMPTY)
-DISPOSITION = obj(("code",), code=NONEMPTY, notes=nullable(STR))
+DISPOSITION = obj(
+    ("code",), code=NONEMPTY, notes=nullable(STR),
+    customer_id=nullable({**INT, "description": "the customer the interaction is about "
+                          "(default: the screen-pop's, else the one found by the far "
+                          "party's number)"}),
+)
 
 AGENT_STATUS = {"type": "string", "enum": ["logged_out", "ready", "not_ready", "wrap_up"]}
 AGENT = obj(
