@@ -341,10 +341,15 @@ class ApiClient:
     def add_note(self, call_id: str, text: str) -> defer.Deferred:
         return self._call("POST", f"/calls/{quote(call_id, safe='')}/notes", {"text": text})
 
-    def disposition(self, call_id: str, code: str, notes: str | None = None) -> defer.Deferred:
-        body = {"code": code}
+    def disposition(self, call_id: str, code: str, notes: str | None = None,
+                    customer_id: int | None = None) -> defer.Deferred:
+        """Record the call's outcome; `customer_id` names the customer when the server would
+        not find them itself (one saved during the call, one the agent chose on the card)."""
+        body: dict[str, Any] = {"code": code}
         if notes:
             body["notes"] = notes
+        if customer_id is not None:
+            body["customer_id"] = customer_id
         return self._call("POST", f"/calls/{quote(call_id, safe='')}/disposition", body)
 
     # -- agents, queues, lists -----------------------------------------------------------------

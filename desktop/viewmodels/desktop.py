@@ -512,9 +512,10 @@ class DesktopModel:
         return self._guard(self.client.add_note(self.pop.call_id, text).addCallback(added))
 
     def set_disposition(self, code: str, notes: str | None = None) -> defer.Deferred:
-        """Record the call's outcome. For a caller the agent saved as a new customer during the
-        call the server knows no customer of the call, so the interaction is stored on that
-        customer (with the call's ID and notes) instead of unlinked."""
+        """Record the call's outcome on the call, so the interaction keeps the call's times and
+        the server lets the call's stored context go. A customer the server does not link to
+        the call (a caller the agent saved as a new customer during it, the customer on an
+        outbound call's card) is named in the request."""
         if self.pop.call_id is None:
             return self._guard(defer.fail(ApiError("there is no call to disposition",
                                                    409, "conflict")))
@@ -528,14 +529,9 @@ class DesktopModel:
                     self.pop.set_interactions).addCallback(lambda _: answer)
             return answer
 
-        if self.pop.customer_new_to_call:
-            text = "\n".join([f"{n.get('author')}: {n.get('text')}" if n.get("author")
-                              else str(n.get("text")) for n in self.pop.notes]
-                             + ([notes] if notes else []))
-            pending = self.client.add_interaction(self.pop.customer_id, text, code, call_id)
-        else:
-            pending = self.client.disposition(call_id, code, notes)
-        return self._guard(pending.addCallback(recorded))
+        named = self.pop.customer_id if self.pop.customer_new_to_call else None
+        return self._guard(self.client.disposition(call_id, code, notes, named)
+                           .addCallback(recorded))
 
     def create_ticket(self, type_: str, subject: str, body: str) -> defer.Deferred:
         if self.pop.customer_id is None:

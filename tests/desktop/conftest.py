@@ -280,11 +280,19 @@ class RecordedApi(Resource):
                                   "text": body.get("text", "")})
             return 201, call
         if action == "disposition":
-            if call.get("customer_id") in self.interactions:
-                self.interactions[call["customer_id"]].insert(0, {
+            customer_id = body.get("customer_id")
+            if customer_id is None:
+                customer_id = call.get("customer_id")
+            elif customer_id not in self.customers:
+                return 404, {"error": f"customer_id: no customer {customer_id}",
+                             "code": "not_found"}
+            if customer_id is not None:
+                self.interactions.setdefault(customer_id, []).insert(0, {
                     "id": 99, "time": iso_time(time.time()), "agent": session["agent_id"],
-                    "disposition": body.get("code"), "notes": body.get("notes", "")})
-            return 201, {"id": 99, "disposition": body.get("code")}
+                    "call_id": call_id, "disposition": body.get("code"),
+                    "notes": body.get("notes", "")})
+            return 201, {"id": 99, "customer_id": customer_id, "call_id": call_id,
+                         "disposition": body.get("code")}
         if mine is None:
             return 409, {"error": f"extension {ext} is not on call {call_id}", "code": "conflict"}
         if action == "answer":

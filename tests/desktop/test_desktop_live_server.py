@@ -314,6 +314,7 @@ async def test_unknown_caller_saved_as_customer_during_the_call_has_the_call_in_
     history = await model.client.interactions(created["id"])
     assert [(i["call_id"], i["disposition"]) for i in history] == [(call_id, "sale")]
     assert "first call" in history[0]["notes"]
+    assert history[0]["ended"] is not None and history[0]["ended"] >= history[0]["time"]
     assert [i["call_id"] for i in model.pop.interactions] == [call_id]
 
 

@@ -102,6 +102,39 @@ async def test_note_disposition_customer_save_and_ticket(recorded_api, desktops,
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_caller_saved_during_the_call_is_named_in_the_calls_disposition(
+        recorded_api, desktops, wait_until):
+    """The disposition goes through the call (its times, its stored context) and names the
+    customer the server could not know; a popped customer's disposition names nobody."""
+    api, url = recorded_api
+    model = desktops(url)
+    await model.login("1001", "secret", "2001")
+    await model.when_synced()
+    api.add_call({"call_id": "c2", "calling": "+4940555000", "called": "2001",
+                  "customer_id": None, "parties": [
+                      {"device": "+4940555000", "state": "connected"},
+                      {"device": "2001", "state": "connected"}]})
+    api.push({"event": "screen_pop", "call_id": "c2", "agent": "1001", "device": "2001",
+              "customer": None, "interactions": [], "tickets": [], "data": {}, "notes": [],
+              "calling": "+4940555000", "called": "2001"})
+    await wait_until(lambda: model.pop.call_id == "c2")
+    model.pop.set_field("name", "Grace Hopper")
+    grace = await model.save_customer()
+    assert model.pop.customer_new_to_call
+    await model.set_disposition("sale", "first call")
+    assert ("POST", "/calls/c2/disposition",
+            {"code": "sale", "notes": "first call", "customer_id": grace["id"]}) in api.requests
+    assert not [r for r in api.requests if r[1].endswith("/interactions") and r[0] == "POST"]
+    assert model.pop.disposition_saved
+    assert [(i["call_id"], i["disposition"]) for i in model.pop.interactions] == [("c2", "sale")]
+
+    ring(api, "c3")
+    await wait_until(lambda: model.pop.call_id == "c3")
+    await model.set_disposition("resolved")
+    assert ("POST", "/calls/c3/disposition", {"code": "resolved"}) in api.requests
+
+
+@pytest_twisted.ensureDeferred
 async def test_saving_an_empty_name_is_refused_and_the_edit_kept(recorded_api, desktops, wait_until):
     api, url = recorded_api
     model = desktops(url)
