@@ -14,7 +14,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from twisted.internet import defer, error, protocol, ssl
+from twisted.internet import defer, error, ssl
 from twisted.internet.interfaces import IDelayedCall
 from twisted.python.failure import Failure
 from twisted.web.client import (
@@ -24,11 +24,9 @@ from twisted.web.client import (
     HTTPConnectionPool,
     RequestNotSent,
     RequestTransmissionFailed,
-    ResponseDone,
     ResponseFailed,
     ResponseNeverReceived,
 )
-from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
 from twisted.web.websocket import (
     ConnectionRejected,
@@ -36,6 +34,8 @@ from twisted.web.websocket import (
     WebSocketTransport,
 )
 from wsproto.utilities import LocalProtocolError
+
+from cti.httpbody import read_body
 
 API = "/api/v1"
 
@@ -89,29 +89,6 @@ def events_url(base_url: str, token: str) -> str:
     parts = urlsplit(base_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
     return f"{scheme}://{parts.netloc}{API}/events?{urlencode({'token': token})}"
-
-
-class _Body(protocol.Protocol):
-    """Collects a response body (twisted.web.client.readBody warns on asyncio transports)."""
-
-    def __init__(self, done: defer.Deferred) -> None:
-        self.done = done
-        self.chunks: list[bytes] = []
-
-    def dataReceived(self, data: bytes) -> None:
-        self.chunks.append(data)
-
-    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
-        if reason.check(ResponseDone, PotentialDataLoss):
-            self.done.callback(b"".join(self.chunks))
-        else:
-            self.done.errback(reason)
-
-
-def _read_body(response: Any) -> defer.Deferred:
-    done: defer.Deferred = defer.Deferred()
-    response.deliverBody(_Body(done))
-    return done
 
 
 def tls_policy(ca_file: str | None) -> BrowserLikePolicyForHTTPS:
@@ -205,7 +182,7 @@ class ApiClient:
             pending = self._agent.request(method.encode("ascii"), url, headers, producer)
             pending.addTimeout(self.timeout, self.reactor)
             response = await pending
-            data = await _read_body(response)
+            data = await read_body(response)
         except _UNREACHABLE as exc:
             raise _unreachable(self.base_url, Failure(exc)) from None
         except defer.CancelledError:

@@ -32,12 +32,13 @@ from typing import Any
 from twisted.internet import defer, task
 from twisted.internet.defer import Deferred, DeferredQueue
 from twisted.python.failure import Failure
-from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool, readBody
+from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IPolicyForHTTPS
 from twisted.web.websocket import WebSocketClientEndpoint, WebSocketTransport
 from wsproto.utilities import LocalProtocolError
 
+from cti.httpbody import read_body
 from cti.numbers import DialPlan
 from cti.server.app import Server
 from cti.server.config import LinkConfig, ServerConfig
@@ -251,7 +252,7 @@ class ApiClient:
             producer = FileBodyProducer(BytesIO(raw), cooperator=_Immediate())
         response = yield self.agent.request(method.encode(), (self.base_url + path).encode(),
                                             headers, producer)
-        data = yield readBody(response)
+        data = yield read_body(response)
         payload = json.loads(data) if data else None
         return response.code, payload
 
