@@ -12,7 +12,9 @@ the simulator, the server and the clients share its reactor, as in the end-to-en
 The first 2 s of calls warm up and are not counted. Reported: p50_ms, p99_ms, max_ms, mean_ms,
 calls_per_second (offered over the measured window), calls, missing (no pop within 5 s), found
 (pops naming the customer), agents, customers, database, setup_seconds, generated (customers
-this run had to generate). The server runs as `cti server` does, heap frozen once started.
+this run had to generate), and on MySQL/MariaDB buffer_pool_mb and data_mb (the server's
+innodb_buffer_pool_size and the data set's tables and indexes, as `cti db check` reads them).
+The server runs as `cti server` does, heap frozen once started.
 
 Customers come from db.generate: the data set of `cti bench screenpop-db` (its tenant and its
 N customers, so the two benchmarks share one cache and neither regenerates the other's),
@@ -87,7 +89,19 @@ def run(argv: list[str]) -> dict[str, Any]:
         raise CLIError(f"screen-pop benchmark failed: {message}")
     result["setup_seconds"] = round(setup, 3)
     result["generated"] = generated
+    result.update(_server_sizes(url))
     return result
+
+
+def _server_sizes(url: str) -> dict[str, int]:
+    from cti.bench.screenpop_db import server_sizes
+    from db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        return server_sizes(engine)
+    finally:
+        engine.dispose()
 
 
 def _prepare(url: str, args: Any) -> tuple[Any, list[str], int]:

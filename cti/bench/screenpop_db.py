@@ -8,7 +8,9 @@ connection, txn_p50_ms / txn_p99_ms of the same as the server's lookup pool runs
 connection of db.engine.make_reader_engine checked out and in around each lookup: autocommit,
 no pre-ping, COMMIT or ROLLBACK), round_trip_p50_ms / round_trip_p99_ms of a
 bare SELECT 1 interleaved with the lookups (the machine's floor, measured in the same run), plus
-customers, lookups, setup_seconds.
+customers, lookups, setup_seconds; on MySQL/MariaDB also buffer_pool_mb and data_mb, the
+server's innodb_buffer_pool_size and the data set's tables and indexes (a pool smaller than the
+data makes lookups read disk: `cti db check`).
 
 Generated databases are cached between runs (SQLite file under --cache-dir, MySQL database
 cti_bench_screenpop_N), keyed by N, migrated in place to a newer schema, and shared with `cti
@@ -37,6 +39,7 @@ from db.engine import create_database, make_engine, make_reader_engine
 from db.errors import NotFound
 from db.generate import generate_customers, phone_number
 from db.records import Tenant
+from db.tuning import sizes_mb
 
 TENANT = "bench"
 COUNTRY = "49"
@@ -76,6 +79,7 @@ def _bench(url: str, args) -> dict[str, Any]:
         callers = _callers(tenant, args.customers, args.lookups, args.seed)
         found, bare, in_txn, floor = _measure(engine, make_reader_engine(url, 1), tenant,
                                               callers)
+        server = server_sizes(engine)
     except SQLAlchemyError as error:
         raise CLIError(f"{make_url(url).render_as_string()}: {_reason(error)}") from None
     finally:
@@ -93,7 +97,17 @@ def _bench(url: str, args) -> dict[str, Any]:
         "txn_p99_ms": _ms(_percentile(in_txn, 99)),
         "setup_seconds": round(setup, 2),
         "generated": built,
+        **server,
     }
+
+
+def server_sizes(engine: Engine) -> dict[str, int]:
+    """The MySQL/MariaDB buffer pool and the data set's tables and indexes in MB, so a
+    reader sees what a figure was measured on (nothing for SQLite)."""
+    if engine.dialect.name == "sqlite":
+        return {}
+    with engine.connect() as conn:
+        return sizes_mb(conn)
 
 
 def _prepare(engine: Engine, customers: int) -> tuple[Tenant, bool]:

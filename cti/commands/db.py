@@ -5,14 +5,18 @@
     cti db generate --tenant CODE --customers N [--country CC] [--database URL]
     cti db import-customers FILE --tenant CODE [--database URL]
     cti db export-customers --tenant CODE [--output FILE] [--database URL]
+    cti db check [--servers N] [--threads N] [--json] [--apply] [--database URL]
 
 The URL defaults to $CTI_DATABASE_URL, else sqlite:///cti.db. Every command but upgrade expects
-a migrated database and says so if it is not.
+a migrated database and says so if it is not. `check` reads the database server's settings
+against what a CTI server needs (db.tuning) and exits 1 when one is below recommendation;
+`--apply` makes the online changes (SET GLOBAL) and prints the my.cnf lines that keep them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import time
 from collections.abc import Iterator
@@ -52,7 +56,16 @@ def main(argv: list[str]) -> int:
     exp = sub.add_parser("export-customers", help="write a tenant's customers as CSV")
     exp.add_argument("--tenant", required=True)
     exp.add_argument("--output", default="-", help="file to write (default stdout)")
-    for command in (upgrade, seed, generate, imp, exp):
+    check = sub.add_parser("check", help="the database server's settings against what a CTI "
+                                         "server needs")
+    check.add_argument("--servers", type=_positive, default=1,
+                       help="CTI servers sharing the database (default 1)")
+    check.add_argument("--threads", type=_positive, default=None,
+                       help="each server's [database] threads (default: the engine's pool size)")
+    check.add_argument("--json", action="store_true", help="the findings as one JSON object")
+    check.add_argument("--apply", action="store_true",
+                       help="make the online changes (SET GLOBAL), print the my.cnf lines")
+    for command in (upgrade, seed, generate, imp, exp, check):
         command.add_argument("--database", default=None,
                              help="SQLAlchemy URL (default $CTI_DATABASE_URL or sqlite:///cti.db)")
     args = parser.parse_args(argv)
@@ -60,6 +73,8 @@ def main(argv: list[str]) -> int:
     with _engine(url) as engine:
         if args.action == "upgrade":
             return _upgrade(engine, url)
+        if args.action == "check":
+            return _check(engine, url, args)
         _require_schema(engine, url)
         if args.action == "seed":
             return _seed(engine, args.customers)
@@ -92,6 +107,48 @@ def _upgrade(engine: Engine, url: str) -> int:
     else:
         print(f"{_safe(url)}: migrated from {before or 'empty'} to {after}")
     return 0
+
+
+def _check(engine: Engine, url: str, args) -> int:
+    from cti.server.database import LOOKUP_THREADS
+    from db import tuning
+
+    # The writer threads db.pool.DBThreadPool starts by default ([database] threads), plus
+    # the screen-pop lookups' own.
+    writers = args.threads or (min(engine.pool.size(), 8) if is_mysql(engine) else 1)
+    per_server = writers + LOOKUP_THREADS
+    findings = tuning.check(engine, servers=args.servers, per_server=per_server)
+    changes: list[tuning.Change] = []
+    if args.apply:
+        try:
+            changes = tuning.apply(engine, findings)
+        except TimeoutError as error:
+            raise CLIError(f"database {_safe(url)}: {error}") from None
+        if changes:
+            findings = tuning.check(engine, servers=args.servers, per_server=per_server)
+    below = [f for f in findings if not f.ok]
+    if args.json:
+        print(json.dumps({
+            "database": _safe(url), "backend": engine.dialect.name, "ok": not below,
+            "findings": [f.as_dict() for f in findings],
+            **({"changes": [vars(c) for c in changes]} if args.apply else {}),
+        }, indent=2))
+        return 1 if below else 0
+    print(f"{_safe(url)}:")
+    for finding in findings:
+        print(finding.line())
+    if args.apply:
+        for change in changes:
+            print(f"changed {change.setting}: {change.before} -> {change.after}")
+        persist = [c.persist for c in changes if c.persist]
+        if persist:
+            print("to keep it across restarts, add to my.cnf:")
+            print("[mysqld]")
+            for line in persist:
+                print(line)
+        elif not changes:
+            print("nothing to change online")
+    return 1 if below else 0
 
 
 def _require_schema(engine: Engine, url: str) -> None:
@@ -190,6 +247,13 @@ def _open(path: str, mode: str) -> Iterator[IO[str]]:
         raise CLIError(f"{path}: {error.strerror}") from None
     with handle:
         yield handle
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
 
 
 def _count(text: str) -> int:

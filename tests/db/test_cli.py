@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -14,6 +17,7 @@ from cti.cli import main
 from db import customers, tenants
 from db.engine import make_engine
 from db.migrate import head_revision
+from db.tuning import sizes_mb
 
 
 def test_upgrade_builds_an_empty_database_then_says_it_is_current(tmp_path, capsys):
@@ -106,6 +110,9 @@ def test_the_screenpop_bench_reports_both_back_ends(backend, request, tmp_path, 
             figures = result[key]
             assert figures["customers"] == 300 and figures["lookups"] == 50
             assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+        if backend == "mysql":
+            assert result["mysql"]["buffer_pool_mb"] > 0 and result["mysql"]["data_mb"] >= 0
+        assert "buffer_pool_mb" not in result["sqlite"]
         assert main(argv) == 0
         again = json.loads(capsys.readouterr().out)
         assert again["sqlite"]["generated"] is False
@@ -118,7 +125,10 @@ def test_the_screenpop_bench_reports_both_back_ends(backend, request, tmp_path, 
 
 
 @pytest.mark.parametrize("argv", [["db"], ["db", "seed"], ["db", "upgrade", "--bogus"],
-                                  ["db", "generate", "--tenant", "x", "--customers", "-1"]])
+                                  ["db", "generate", "--tenant", "x", "--customers", "-1"],
+                                  ["db", "check", "--servers", "0"],
+                                  ["db", "check", "--threads", "x"],
+                                  ["db", "check", "--bogus"]])
 def test_bad_arguments_are_one_line_errors(argv, capsys):
     assert main(argv) == 2
     assert capsys.readouterr().err.count("\n") == 1
@@ -140,3 +150,112 @@ def test_upgrade_creates_a_missing_mysql_database(mysql_server_url, capsys):
     no_name = mysql_server_url._replace(database=None).render_as_string(hide_password=False)
     assert main(["db", "upgrade", "--database", no_name]) == 1
     assert "names no database" in capsys.readouterr().err
+
+
+def test_check_on_sqlite_says_what_the_engine_sets_and_exits_0(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'cti.db'}"
+    assert main(["db", "upgrade", "--database", url]) == 0
+    capsys.readouterr()
+    assert main(["db", "check", "--database", url]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{url}:"
+    assert lines[1].startswith("ok: journal_mode wal: lookups never wait for the writer")
+    assert any(line.startswith("ok: mmap_size 256 MB mapped of a ") for line in lines)
+
+
+def _check_json(capsys, *argv: str) -> tuple[int, dict]:
+    status = main(["db", "check", "--json", *argv])
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_check_json_lists_every_finding_and_its_status_matches_them(db_url, capsys):
+    status, report = _check_json(capsys, "--database", db_url)
+    assert set(report) == {"database", "backend", "ok", "findings"}
+    for finding in report["findings"]:
+        assert set(finding) == {"setting", "current", "recommended", "ok", "why", "statement",
+                                "persist"}
+    assert report["ok"] is all(f["ok"] for f in report["findings"])
+    assert status == (0 if report["ok"] else 1)
+
+
+def test_check_on_mariadb_reads_the_servers_pool_and_counts_the_cti_servers(mysql_url, capsys):
+    url = mysql_url.render_as_string(hide_password=False)
+    engine = make_engine(mysql_url)
+    with engine.connect() as conn:
+        pool = conn.execute(text("SELECT @@innodb_buffer_pool_size")).scalar_one()
+        max_connections = conn.execute(text("SELECT @@max_connections")).scalar_one()
+    engine.dispose()
+    _, report = _check_json(capsys, "--database", url)
+    findings = {f["setting"]: f for f in report["findings"]}
+    assert report["backend"] == "mysql"
+    assert findings["innodb_buffer_pool_size"]["current"] == pool
+    # one server: its writer threads (the engine's pool of 5) and the two lookup threads
+    assert findings["max_connections"]["recommended"] == 14
+    too_many = max_connections // 14 + 1
+    assert main(["db", "check", "--servers", str(too_many), "--database", url]) == 1
+    out = capsys.readouterr().out
+    assert f"below: max_connections {max_connections} < {too_many} CTI server(s)" in out
+
+
+def test_check_apply_changes_nothing_on_a_server_within_recommendation(mysql_url, capsys):
+    url = mysql_url.render_as_string(hide_password=False)
+    status, before = _check_json(capsys, "--database", url)
+    if status != 0:
+        pytest.skip("the shared server is below recommendation for this test database: "
+                    "--apply would change it")
+    assert main(["db", "check", "--apply", "--database", url]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "nothing to change online"
+    status, after = _check_json(capsys, "--apply", "--database", url)
+    assert status == 0 and after["changes"] == []
+    assert after["findings"] == before["findings"]
+
+
+def test_check_apply_without_the_privilege_is_a_one_line_error(mysql_url, capsys):
+    """A user that may read the database but not set server variables: the check works,
+    applying a change it needs (more connections) fails with the server's reason."""
+    user = f"cti_test_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(mysql_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE USER '{user}'@'127.0.0.1'"))
+        conn.execute(text(f"GRANT SELECT ON `{mysql_url.database}`.* TO '{user}'@'127.0.0.1'"))
+    try:
+        url = mysql_url.set(username=user, password=None, host="127.0.0.1")
+        url = url.render_as_string(hide_password=False)
+        assert main(["db", "check", "--database", url]) in (0, 1)
+        capsys.readouterr()
+        assert main(["db", "check", "--apply", "--servers", "100000", "--database", url]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Access denied" in err
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP USER IF EXISTS '{user}'@'127.0.0.1'"))
+        admin.dispose()
+
+
+def test_check_of_an_unreachable_server_is_a_one_line_error(capsys):
+    assert main(["db", "check", "--database", "mysql+pymysql://root@127.0.0.1:1/x"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Can't connect" in err
+
+
+def test_the_end_to_end_bench_says_what_mariadb_pool_it_ran_on(mysql_server_url):
+    database = mysql_server_url.set(database="cti_bench_screenpop_130")
+    url = database.render_as_string(hide_password=False)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "cti.cli", "bench", "screenpop", "--customers", "130",
+             "--calls", "5", "--rate", "10", "--agents", "4", "--database", url, "--json"],
+            capture_output=True, text=True, timeout=120, cwd=root,
+            env=dict(os.environ, PYTHONPATH=root))
+        assert done.returncode == 0, done.stderr
+        figures = json.loads(done.stdout)
+        engine = make_engine(database)
+        with engine.connect() as conn:
+            assert {k: figures[k] for k in ("buffer_pool_mb", "data_mb")} == sizes_mb(conn)
+        engine.dispose()
+    finally:
+        admin = make_engine(mysql_server_url)
+        with admin.begin() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS cti_bench_screenpop_130"))
+        admin.dispose()
