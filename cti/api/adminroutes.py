@@ -43,6 +43,10 @@ _QUEUE_FIELDS = dict(
     announce_every=s.nullable(s.NUM), expected_aht=s.NUM, autopause=s.BOOL,
     music={**s.nullable(s.STR),
            "description": "music class waiting callers hear (voice unit `music:CLASS`)"},
+    empty_target={**s.nullable(s.STR),
+                  "description": "where callers refused as the queue is empty go: a number or "
+                                 "KIND:VALUE (voicemail:700); default the overflow queue or "
+                                 "number, else they are cleared"},
 )
 QUEUE_IN = s.obj(("name",), False, name=s.NONEMPTY, **_QUEUE_FIELDS)
 QUEUE_PATCH = s.obj((), False, **_QUEUE_FIELDS)

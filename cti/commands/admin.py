@@ -17,7 +17,7 @@
 
 QUEUE OPTIONS (`cti admin queue set --help` says what each takes): --max-length, --max-wait,
 --wrapup, --service-level, --ring-timeout, --priority, --weight, --overflow-queue,
---overflow-number, --closed-number, --join-empty, --leave-empty, --empty-means,
+--overflow-number, --closed-number, --join-empty, --leave-empty, --empty-means, --empty-target,
 --announce-position, --announce-every, --expected-aht, --music, --autopause, --penalty-step,
 --skill, --schedule.
 
@@ -185,6 +185,10 @@ def _queue_options(command: ArgumentParser, adding: bool) -> None:
     command.add_argument("--leave-empty", type=_yes_no, metavar="yes|no")
     command.add_argument("--empty-means", choices=("no_logged_in", "no_available"),
                          help="what an empty queue is, for --join-empty / --leave-empty")
+    command.add_argument("--empty-target", metavar="TARGET",
+                         help="where callers refused as the queue is empty go: a number or "
+                              "KIND:VALUE, e.g. voicemail:700 (default the overflow queue or "
+                              "number, else they are cleared; '' clears)")
     command.add_argument("--announce-position", type=_yes_no, metavar="yes|no",
                          help="tell waiting callers their place and expected wait")
     command.add_argument("--announce-every", type=_positive, metavar="SECONDS",
@@ -428,8 +432,9 @@ def _queue_settings(args: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str
         ("empty_means", args.empty_means), ("announce_every", args.announce_every),
         ("expected_aht", args.expected_aht), ("autopause", args.autopause),
     ) if v is not None})
-    if args.music is not None:
-        options.update(checked_options({"music": args.music or None}))
+    for key, value in (("music", args.music), ("empty_target", args.empty_target)):
+        if value is not None:
+            options.update(checked_options({key: value or None}))
     references = {k: (v or None) for k, v in (("overflow_queue", args.overflow_queue),
                                                 ("schedule", args.schedule)) if v is not None}
     return columns, options, references

@@ -5,9 +5,15 @@ it is stored.
 Named columns carry the common settings; the queue's free-form `options` carry the rest:
 ``penalty_steps`` ([[after_seconds, max_penalty], ...]), ``weight`` (precedence among queues
 sharing agents), ``empty_means``, ``announce_every``, ``expected_aht``, ``autopause`` and
-``music`` (the music class waiting callers hear); `checked_options` is what administrators
-may write there. A stored overflow or closed target is a number,
+``music`` (the music class waiting callers hear) and ``empty_target``; `checked_options` is
+what administrators may write there. A stored overflow, closed or empty target is a number,
 or ``KIND:VALUE`` for another kind of Target: ``voicemail:700``, ``announcement:7001``.
+
+Where refused callers go, per reason: "full" and "timeout" to the overflow queue, else the
+overflow target; "closed" to the closed target; "empty" (refused by join-empty, or made to
+leave by leave-when-empty) to ``empty_target``, else the overflow queue, else the overflow
+target, as Asterisk's dialplan goes on (typically to voice mail) after a joinempty refusal.
+A reason without a destination clears the caller (the engine's Exit).
 """
 
 from __future__ import annotations
@@ -22,10 +28,16 @@ from cti.acd.decisions import Target
 from cti.acd.schedule import Schedule
 
 OPTION_KEYS = ("penalty_steps", "weight", "empty_means", "announce_every", "expected_aht",
-               "autopause", "music")
+               "autopause", "music", "empty_target")
 
 MUSIC_CLASS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 """A music class: it travels in the voice unit's message ID `music:CLASS`, so no separators."""
+
+TARGET_NUMBER = re.compile(r"\+?[0-9*#]{1,32}")
+"""A stored target without a kind: a number the switch can dial."""
+
+TARGET_VALUE = re.compile(r"\S{1,64}")
+"""The value of a ``KIND:VALUE`` target: a queue name or a number, no blanks."""
 
 
 def checked_options(given: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,7 +79,21 @@ def _check_option(key: str, value: Any) -> Any:
             raise AcdError("music: expected a music class name (letters, digits, '.', '-', "
                            f"'_'; at most 64), got {value!r}")
         return value
+    if key == "empty_target":
+        return _check_target(key, value)
     raise AcdError(f"unknown queue option {key!r} (known: {', '.join(OPTION_KEYS)})")
+
+
+def _check_target(key: str, value: Any) -> str:
+    """A target as `stored_target` reads it; an unknown kind would be taken for a number, so
+    it is refused here rather than dialled."""
+    if isinstance(value, str):
+        kind, sep, rest = value.partition(":")
+        if sep and kind in Target.KINDS and TARGET_VALUE.fullmatch(rest) \
+                or not sep and TARGET_NUMBER.fullmatch(value):
+            return value
+    raise AcdError(f"{key}: expected a number or KIND:VALUE with KIND one of "
+                   f"{', '.join(Target.KINDS)} (e.g. voicemail:700), got {value!r}")
 
 
 def _number(value: Any) -> bool:
@@ -86,12 +112,17 @@ def queue_config(queue: Any, tenant: str, schedules: Mapping[str, Any] | None = 
     options = dict(queue.options or {})
     overflow: dict[str, Target] = {}
     if queue.overflow_queue:
-        overflow = {"full": Target("queue", queue.overflow_queue),
-                    "timeout": Target("queue", queue.overflow_queue)}
+        overflow = dict.fromkeys(("full", "timeout", "empty"),
+                                 Target("queue", queue.overflow_queue))
     elif queue.overflow_target:
-        overflow = dict.fromkeys(("full", "timeout"), stored_target(queue.overflow_target))
+        overflow = dict.fromkeys(("full", "timeout", "empty"),
+                                 stored_target(queue.overflow_target))
     if queue.closed_target:
         overflow["closed"] = stored_target(queue.closed_target)
+    if options.get("empty_target"):
+        overflow["empty"] = stored_target(str(options["empty_target"]))
+        if overflow["empty"] == Target("queue", queue.name):
+            raise AcdError(f"empty_target: queue {queue.name!r} cannot overflow to itself")
     try:
         steps = tuple((float(after), int(penalty))
                       for after, penalty in options.get("penalty_steps") or ())
@@ -122,7 +153,7 @@ def queue_config(queue: Any, tenant: str, schedules: Mapping[str, Any] | None = 
 
 
 def stored_target(text: str) -> Target:
-    """An overflow or closed target as stored: ``voicemail:700`` / ``announcement:7001``
+    """An overflow, closed or empty target as stored: ``voicemail:700`` / ``announcement:7001``
     (any Target kind, then its value), anything else a number to send the caller to."""
     kind, sep, value = text.partition(":")
     if sep and value and kind in Target.KINDS:

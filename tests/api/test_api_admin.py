@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 
+from cti.acd.decisions import Target
 from cti.server import testing
 from db import audit, tenants
 
@@ -117,10 +118,33 @@ def test_what_waiting_callers_hear_is_set_live_audited_and_cleared(running):
 
 
 @pytest_twisted.inlineCallbacks
+@pytest.mark.parametrize("bodies, options, empty", [
+    ([{"empty_target": "voicemail:700"}], {"empty_target": "voicemail:700"},
+     Target("voicemail", "700")),
+    ([{"empty_target": "voicemail:700"}, {"empty_target": None}], {}, Target("number", "0800")),
+])
+def test_the_empty_target_is_set_live_and_cleared_back_to_the_overflow(running, bodies,
+                                                                       options, empty):
+    server, client, token = running
+    base = {"join_empty": False, "overflow_number": "0800"}
+    for body in bodies:
+        status, queue = yield client.request("PATCH", "/api/v1/admin/queues/sales", token,
+                                             {**base, **body})
+        assert status == 200, queue
+    assert queue["options"] == options
+    tenant = yield server.services.acd.tenant((yield server.services.tenant("acme")))
+    assert tenant.engine.queues["sales"].config.overflow["empty"] == empty
+
+
+@pytest_twisted.inlineCallbacks
 @pytest.mark.parametrize("body, message", [
     ({"music": "on hold"}, "music: expected a music class name"),
     ({"music": "a;b"}, "music: expected a music class name"),
     ({"music": 5}, "field 'music' must be a string"),
+    ({"empty_target": "mailbox:700"}, "empty_target: expected a number or KIND:VALUE"),
+    ({"empty_target": ""}, "empty_target: expected a number or KIND:VALUE"),
+    ({"empty_target": 700}, "field 'empty_target' must be a string"),
+    ({"empty_target": "queue:sales"}, "empty_target: queue 'sales' cannot overflow to itself"),
     ({"expected_aht": 0}, "expected_aht: expected a number of seconds > 0"),
     ({"announce_every": 0}, "announce_every: expected a number of seconds > 0"),
     ({"penalty_steps": [[10]]}, "penalty_steps: expected [[after_seconds, max_penalty], ...]"),

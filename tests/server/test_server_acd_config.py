@@ -68,12 +68,34 @@ def test_a_stored_queue_becomes_the_engines_configuration():
     assert (config.weight, config.empty_means) == (3, "no_available")
     assert config.overflow == {"full": Target("queue", "spill"),
                                "timeout": Target("queue", "spill"),
+                               "empty": Target("queue", "spill"),
                                "closed": Target("number", "0800")}
     assert config.skills["french"].min_level == 2
 
 
+@pytest.mark.parametrize("changes, empty", [
+    ({"options": {"empty_target": "voicemail:700"}}, Target("voicemail", "700")),
+    ({"options": {"empty_target": "0800"}}, Target("number", "0800")),
+    ({"overflow_queue": "spill", "overflow_target": "0800"}, Target("queue", "spill")),
+    ({"overflow_target": "announcement:7001"}, Target("announcement", "7001")),
+    ({"closed_target": "voicemail:700"}, None),
+])
+def test_callers_refused_as_the_queue_is_empty_go_to_the_empty_target_else_the_overflow(
+        changes, empty):
+    assert queue_config(stored(**changes), "acme").overflow.get("empty") == empty
+
+
+def test_the_empty_target_leaves_full_and_timed_out_callers_to_the_overflow_queue():
+    config = queue_config(stored(overflow_queue="spill",
+                                 options={"empty_target": "voicemail:700"}), "acme")
+    assert config.overflow == {"full": Target("queue", "spill"),
+                               "timeout": Target("queue", "spill"),
+                               "empty": Target("voicemail", "700")}
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"strategy": "ringall"}, "unknown strategy"),
+    ({"options": {"empty_target": "queue:sales"}}, "empty_target: .* cannot overflow to itself"),
     ({"options": {"penalty_steps": [[-1, 2]]}}, "penalty steps"),
     ({"options": {"penalty_steps": "soon"}}, "sales"),
     ({"options": {"empty_means": "nobody"}}, "empty_means"),

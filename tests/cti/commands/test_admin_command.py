@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from cti.acd.decisions import Target
 from cti.commands.admin import main
 from cti.errors import CLIError
 from cti.server.acdconfig import queue_config
@@ -108,6 +109,18 @@ def test_what_waiting_callers_hear_is_set_audited_and_cleared(admin, url):
     assert "music" not in queue.options and queue_config(queue, "acme").music is None
 
 
+def test_callers_refused_as_the_queue_is_empty_are_sent_to_the_empty_target(admin, url):
+    admin("queue", "add", "sales", "--join-empty", "no", "--overflow-number", "0800",
+          "--empty-target", "voicemail:700", "--tenant", "acme")
+    queue = read(url, lambda conn, t: queues.get_queue(conn, t, "sales"))
+    assert queue.options == {"empty_target": "voicemail:700"}
+    assert queue_config(queue, "acme").overflow["empty"] == Target("voicemail", "700")
+    admin("queue", "set", "sales", "--empty-target", "", "--tenant", "acme")
+    queue = read(url, lambda conn, t: queues.get_queue(conn, t, "sales"))
+    assert "empty_target" not in queue.options
+    assert queue_config(queue, "acme").overflow["empty"] == Target("number", "0800")
+
+
 def test_every_change_is_audited_under_the_actor(admin, url):
     admin("skill", "add", "french", "--tenant", "acme", "--actor", "carol")
     admin("schedule", "add", "office", "--hours", "mon-fri 08:00-18:00", "--holiday",
@@ -128,6 +141,10 @@ def test_every_change_is_audited_under_the_actor(admin, url):
     (("queue", "set", "sales"), "nothing to change"),
     (("queue", "set", "sales", "--music", "on hold"), "music: expected a music class name"),
     (("queue", "set", "sales", "--music", "a;b"), "music: expected a music class name"),
+    (("queue", "set", "sales", "--empty-target", "mailbox:700"), "empty_target: expected a "
+                                                                  "number or KIND:VALUE"),
+    (("queue", "set", "sales", "--empty-target", "voice mail"), "empty_target: expected"),
+    (("queue", "set", "sales", "--empty-target", "queue:sales"), "cannot overflow to itself"),
     (("queue", "set", "sales", "--expected-aht", "0"), "expected a number of seconds > 0"),
     (("queue", "set", "sales", "--expected-aht", "nan"), "expected a number of seconds > 0"),
     (("queue", "set", "sales", "--announce-position", "maybe"), "expected yes or no"),
