@@ -14,8 +14,10 @@ back to its pilot, where the switch asks again.
 
 Ring-all: on a link that alerts several devices at once (`parallel_alerting`) one deflect or
 RouteSelect rings every chosen agent; the switch clears the others when one answers, and one
-deflect from any of them takes an unanswered call back. On any other link the chosen agents
-ring one after another, each for an equal share of the queue's ring timeout.
+deflect from any of them takes an unanswered call back; a telephone that stops alerting on its
+own (rejects the call) is the engine's agent_rejected while the others ring on, and when it was
+the last the caller is the queue's again at once. On any other link the chosen agents ring one
+after another, each for an equal share of the queue's ring timeout.
 
 Callers leaving for voice mail, an announcement or a number are deflected (or route-selected)
 to the number of the queue's overflow target. What a caller waiting at a queue device hears
@@ -105,6 +107,9 @@ class Ringing:
         self.parallel = parallel
         self.at = agents[0][1]
         self.turn: Any = None
+        self.left: set[str] = set()
+        """Extensions that stopped alerting on their own (a rejecting telephone): nothing to
+        stop there, nor to take the call back from."""
 
     def agent_at(self, device: str | None) -> str | None:
         return next((a for a, ext in self.agents.items() if ext == device), None)
@@ -422,6 +427,8 @@ class AcdRunner:
             call = self.calls.live(call_id)
             calling = (call.ani or call.calling) if call is not None else event.calling
             self._queued(acd, call_id, event.device or "", calling)
+        elif event.event == ev.CONNECTION_CLEARED and self._ring_refused(acd, event):
+            return
         elif event.event == ev.ESTABLISHED and call_id in acd.offered:
             agent_id = acd.offered[call_id].agent_at(event.device)
             if agent_id is not None:
@@ -432,6 +439,25 @@ class AcdRunner:
         else:
             self._acd_call(acd, event)
             self._direct_call(acd, event)
+
+    def _ring_refused(self, acd: TenantAcd, event: ev.Event) -> bool:
+        """One telephone of a parallel ring-all stopped alerting on its own (rejected, or the
+        switch gave up on it) while the others ring on: its agent rejected the call, as the
+        engine counts it. Not when another answered (cause `callPickup`) or the call moved
+        (`redirected`): those legs the switch clears itself (docs/csta-wire.md)."""
+        ringing = acd.offered.get(event.call_id or "")
+        if ringing is None or not ringing.parallel or event.cause in _NOT_REFUSED:
+            return False
+        agent_id = ringing.agent_at(event.device)
+        if agent_id is None:
+            return False
+        ringing.left.add(ringing.agents.pop(agent_id))
+        call_id = event.call_id or ""
+        log.info("ACD: {device} stopped ringing with call {call} ({cause}): agent {agent} "
+                 "rejected it", device=event.device, call=call_id, cause=event.cause,
+                 agent=agent_id)
+        self._run(acd, lambda e, now: e.agent_rejected(call_id, agent_id, now))
+        return True
 
     def _queued(self, acd: TenantAcd, call_id: str, device: str, calling: str | None) -> None:
         """A call waits at queue device `device`: its caller joins the number's queue."""
@@ -831,6 +857,10 @@ class AcdRunner:
         ringing.stop_turns()
         if decision.reason == "answered_elsewhere":
             return
+        if not stopped and ringing.left:
+            log.info("ACD: call {call} alerts nowhere any more: nothing to take back",
+                     call=call_id)
+            return
         if call_id in acd.pilots:
             self._taken_back[call_id] = source
             return
@@ -912,6 +942,10 @@ LOAD_RETRY_SECONDS = 5.0
 
 _TURN_WITHOUT_TIMEOUT = 30.0
 """Ring-all in turn on a queue without ring timeout: the agents share this many seconds."""
+
+_NOT_REFUSED = frozenset({"callPickup", "redirected"})
+"""Causes of a ConnectionCleared at a ring-all leg that the switch clears itself: another leg
+answered, or the call moved on."""
 
 _BUSY_EVENTS = frozenset({ev.SERVICE_INITIATED, ev.ORIGINATED, ev.DELIVERED, ev.ESTABLISHED})
 

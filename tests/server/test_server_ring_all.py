@@ -1,18 +1,21 @@
 """A ring-all queue run by the live server against the simulated switch over loopback: every
 ready agent's telephone rings with the one call, the first to answer takes it and the others
 stop ringing and stay ready; nobody answering hands the call back to its queue once and the
-agents follow the RONA rule. On a link that cannot alert several devices at once the agents
+agents follow the RONA rule; a telephone rejecting the call is the agent's reject while the
+others ring on. On a link that cannot alert several devices at once the agents
 ring one after another within the ring timeout. Both ways into a queue are covered: a pilot
 number routed by the server (RouteSelect) and a queue device the call is deflected from.
 Every assertion about ringing reads the simulated switch's own state."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor, task
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 
 from cti.server import testing
 from db import agents as db_agents
@@ -180,6 +183,69 @@ def test_an_agent_busy_elsewhere_stops_ringing_and_the_others_go_on(ring_all):
     pbx.switch.answer_call(call_id, "1001")
     yield testing.wait_for(lambda: acd.engine.agents["1001"].state == "in_call")
     assert acd.engine.agents["1002"].state == "idle"
+
+
+@ENTRIES
+@pytest_twisted.inlineCallbacks
+def test_a_telephone_rejecting_the_call_is_a_reject_and_the_others_ring_on(ring_all, entry):
+    running, client, pbx = ring_all
+    call_id, acd = yield all_ringing(running, client, pbx, entry)
+    yield rejects(pbx, acd, call_id, "1003")
+    assert (acd.engine.agents["1003"].state, acd.engine.agents["1003"].status) == (
+        "idle", "not_ready")
+    assert alerting(pbx, call_id) == {"1001", "1002"}
+    assert {acd.engine.agents[n].state for n in ("1001", "1002")} == {"ringing"}
+    assert set(acd.offered[call_id].agents) == {"1001", "1002"}
+
+    pbx.switch.answer_call(call_id, "1002")
+    yield testing.wait_for(lambda: acd.engine.agents["1002"].state == "in_call")
+    assert (acd.engine.agents["1001"].state, acd.engine.agents["1001"].status) == (
+        "idle", "available")
+    rows = yield queue_log(running, call_id, lambda rows: ("connect", "1002") in rows)
+    assert [row for row in rows if row[0] in ("ring-no-answer", "connect")] == [
+        ("ring-no-answer", "1003"), ("connect", "1002")]
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_last_telephone_rejecting_gives_the_caller_back_to_the_queue_at_once(ring_all):
+    """The switch ends a call nobody is left to ring: the caller is the queue's again before
+    the ring timeout, then gone; nobody tries to move the call back from a silent phone."""
+    running, client, pbx = ring_all
+    call_id, acd = yield all_ringing(running, client, pbx, QUEUE_DEVICE)
+    with warnings() as logged:
+        for number in AGENTS:
+            yield rejects(pbx, acd, call_id, number)
+        yield testing.wait_for(lambda: call_id not in acd.engine.calls, timeout=1)
+    assert call_id not in pbx.switch.calls and not acd.offered
+    assert {(a.state, a.status) for n, a in acd.engine.agents.items() if n in AGENTS} == {
+        ("idle", "not_ready")}
+    rows = yield queue_log(running, call_id, lambda rows: ("abandon", None) in rows)
+    assert sorted(n for e, n in rows if e == "ring-no-answer") == list(AGENTS)
+    assert ("abandon", None) in rows
+    assert logged == []
+
+
+def rejects(pbx, acd, call_id, number):
+    """The telephone of agent `number` stops alerting with the call on its own (the user
+    rejects it): fires once the ACD has the agent's reject, well within the ring timeout."""
+    pbx.switch.clear_connection(call_id, number)
+    return testing.wait_for(lambda: acd.engine.agents[number].reason == "rejected", timeout=1)
+
+
+@contextmanager
+def warnings():
+    """The server's warnings meanwhile, as text."""
+    seen = []
+
+    def observe(event):
+        if event.get("log_level") == LogLevel.warn:
+            seen.append(formatEvent(event))
+
+    globalLogPublisher.addObserver(observe)
+    try:
+        yield seen
+    finally:
+        globalLogPublisher.removeObserver(observe)
 
 
 @ENTRIES
