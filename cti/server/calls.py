@@ -39,6 +39,8 @@ ENDED_RETENTION = 3600.0
 STALE_RETENTION = 86_400.0
 """A context not written for this long belongs to a call that ended while no server watched."""
 EXPIRE_EVERY = 600.0
+"""How often a tenant's old contexts are looked for. Each write deletes at most
+db.call_context.EXPIRE_CHUNK of them; while one comes back full the next write takes more."""
 FLUSH_SECONDS = 0.2
 """Changes gathered this long go out in one transaction: one per change (a customer found for
 every popped call, an end for every call) kept the database thread, and so the GIL beside the
@@ -214,6 +216,8 @@ class CallContexts:
         self._restoring: set[tuple[str, str]] = set()
         self._held: set[tuple[str, str, str]] = set()
         self._expired: dict[str, float] = {}
+        self._expiring: set[str] = set()
+        """Tenants whose last expiry chunk came back full: the next write takes another."""
         self._busy = False
         self._timer: Any = None
         self._stopped = False
@@ -285,7 +289,8 @@ class CallContexts:
             else:
                 jobs.append((tenant, kind, (link, arg)))
         now = self.reactor.seconds()
-        tenants = {tenant for tenant, _, _ in jobs} | {tenant for tenant, _ in wanted}
+        tenants = ({tenant for tenant, _, _ in jobs} | {tenant for tenant, _ in wanted}
+                   | self._expiring)
         expire = {tenant for tenant in tenants
                   if now - self._expired.get(tenant, -EXPIRE_EVERY) >= EXPIRE_EVERY}
         if not (jobs or wanted or expire):
@@ -295,15 +300,16 @@ class CallContexts:
         d.addCallbacks(self._written, self._failed, callbackArgs=(wanted, expire, now),
                        errbackArgs=(marks, wanted))
 
-    def _written(self, result: tuple[list[tuple[str, list[CallContext]]], list[str]],
+    def _written(self, result: tuple[list[tuple[str, list[CallContext]]], list[str], set[str]],
                  wanted: dict[tuple[str, str], set[str]], expire: set[str], now: float) -> None:
         self._busy = False
         self.writes += 1
-        loaded, refused = result
+        loaded, refused, expired = result
         for message in refused:
             log.warn("call context not stored: {error}", error=message)
-        for tenant in expire:
+        for tenant in expired:
             self._expired[tenant] = now
+        self._expiring = (self._expiring | expire) - expired
         if not self._stopped:
             for tenant, contexts in loaded:
                 try:
@@ -353,8 +359,10 @@ def _away(error: BaseException) -> bool:
 
 
 def _write(conn: Any, jobs: list[tuple[str, str, Any]], wanted: dict[tuple[str, str], set[str]],
-           expire: set[str], now: float) -> tuple[list[tuple[str, list[CallContext]]], list[str]]:
-    """One transaction on a database thread: restores read, changes written, old rows gone."""
+           expire: set[str], now: float
+           ) -> tuple[list[tuple[str, list[CallContext]]], list[str], set[str]]:
+    """One transaction on a database thread: restores read, changes written, old rows gone
+    (a chunk of them; the tenants whose old rows are all gone are returned last)."""
     tenants: dict[str, Any] = {}
 
     def tenant_of(code: str) -> Any:
@@ -377,8 +385,12 @@ def _write(conn: Any, jobs: list[tuple[str, str, Any]], wanted: dict[tuple[str, 
                 db_context.delete_ended_context(conn, tenant_of(tenant), link, call_ids)
         except ValueError as exc:
             refused.append(str(exc))
+    expired: set[str] = set()
+    chunk = db_context.EXPIRE_CHUNK
     for tenant in expire:
-        db_context.expire_contexts(
+        gone = db_context.expire_contexts(
             conn, tenant_of(tenant), ended_before=datetime.fromtimestamp(now - ENDED_RETENTION, UTC),
-            stale_before=datetime.fromtimestamp(now - STALE_RETENTION, UTC))
-    return [(tenant, contexts) for tenant, contexts in loaded if contexts], refused
+            stale_before=datetime.fromtimestamp(now - STALE_RETENTION, UTC), limit=chunk)
+        if gone < chunk:
+            expired.add(tenant)
+    return [(tenant, contexts) for tenant, contexts in loaded if contexts], refused, expired

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from db import call_context as cc
 from db import customers
@@ -173,3 +173,33 @@ def test_unicode_notes_and_nested_data_survive_the_round_trip(engine, acme):
         cc.save_context(conn, acme, _context(data=data, notes=(note,)))
         [found] = cc.load_contexts(conn, acme, "pbx1", ["4711"])
     assert found.data == data and found.notes == (note,)
+
+
+def test_expiry_takes_a_bounded_chunk_per_call_and_the_next_calls_take_the_rest(engine, acme):
+    """A server's first write finds every row older than the retention: deleting them all in
+    one transaction held the only SQLite writer (and the GIL) for most of a second."""
+    with engine.begin() as conn:
+        for n in range(7):
+            cc.save_context(conn, acme, _context(f"old-{n}"))
+            cc.end_context(conn, acme, "pbx1", [f"old-{n}"], T0)
+        cc.save_context(conn, acme, _context("live"))
+    deletes: list[int] = []
+
+    def count(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("DELETE"):
+            deletes.append(len(parameters))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        gone = []
+        for _ in range(4):
+            with engine.begin() as conn:
+                gone.append(cc.expire_contexts(conn, acme, T0 + timedelta(seconds=1),
+                                               T0 - timedelta(days=1), limit=3))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert gone == [3, 3, 1, 0]
+    assert deletes and max(deletes) <= 3, "no statement binds more IDs than the chunk"
+    with engine.begin() as conn:
+        assert [c.call_id for c in cc.load_contexts(conn, acme, "pbx1", ["live"])] == ["live"]
+        assert _count(conn, m.CallContext) == _count(conn, m.CallContextId) == 1

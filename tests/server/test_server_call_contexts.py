@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 import pytest_twisted
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from twisted.internet import reactor, task
 from twisted.internet.threads import deferToThread
 
@@ -54,6 +54,20 @@ def _rebuilt(calls: LinkCalls, call_id: str) -> None:
 def _contexts(database, calls: LinkCalls, clock=reactor) -> CallContexts:
     return CallContexts(database, clock, calls.find, lambda call: None,
                         lambda tenant, found: [calls.restore_context(c) for c in found])
+
+
+def _note_written_at(db, now: float) -> CallContexts:
+    """A note on the rebuilt call C1 at `now`, its write under way: the tenant's first."""
+    clock = task.Clock()
+    clock.advance(now)
+    calls = LinkCalls()
+    calls.add_link("pbx1", ["1001"])
+    contexts = _contexts(db, calls, clock)
+    _rebuilt(calls, "C1")
+    calls.add_note("C1", now, "1001", "a note")
+    contexts.save("acme", calls.live("C1"))
+    clock.advance(contexts.flush_seconds)
+    return contexts
 
 
 @pytest_twisted.inlineCallbacks
@@ -124,19 +138,43 @@ def test_rows_of_calls_ended_long_ago_go_with_the_next_write_of_their_tenant(dat
                                                               data={"n": 1}))
             db_context.end_context(conn, tenant, "pbx1", [call_id],
                                    datetime.fromtimestamp(ended, UTC))
-    clock = task.Clock()
-    clock.advance(now)
-    calls = LinkCalls()
-    calls.add_link("pbx1", ["1001"])
-    contexts = _contexts(db, calls, clock)
-    _rebuilt(calls, "C1")
-    calls.add_note("C1", now, "1001", "a note")
-    contexts.save("acme", calls.live("C1"))
-    clock.advance(contexts.flush_seconds)
+    contexts = _note_written_at(db, now)
     yield wait_for(lambda: contexts.idle)
     with engine.begin() as conn:
         left = conn.execute(select(m.CallContext.call_id).order_by(m.CallContext.call_id))
         assert left.scalars().all() == ["C1", "RECENT"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_many_old_rows_go_a_chunk_per_transaction_until_none_is_left(database, monkeypatch):
+    """Rows of a busy hour long past are not deleted in one long transaction beside the
+    screen-pop lookups, and the writes go on chunk after chunk without waiting EXPIRE_EVERY."""
+    db, engine, tenant = database
+    monkeypatch.setattr(db_context, "EXPIRE_CHUNK", 3)
+    now = time.time()
+    ended = datetime.fromtimestamp(now - ENDED_RETENTION - 60, UTC)
+    with engine.begin() as conn:
+        for n in range(8):
+            db_context.save_context(conn, tenant, CallContext(link="pbx1", call_id=f"OLD{n}"))
+            db_context.end_context(conn, tenant, "pbx1", [f"OLD{n}"], ended)
+    deletes: list[int] = []
+
+    def count(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("DELETE FROM CALL_CONTEXTS "):
+            deletes.append(len(parameters))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    contexts = _note_written_at(db, now)
+    try:
+        yield wait_for(lambda: contexts.idle)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert deletes == [3, 3, 2]
+    assert contexts.writes == 3, "the note's write with the first chunk, then one per chunk"
+    assert contexts._expiring == set()
+    with engine.begin() as conn:
+        left = conn.execute(select(m.CallContext.call_id)).scalars().all()
+    assert left == ["C1"]
 
 
 @pytest_twisted.inlineCallbacks
