@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 import db.seed
 from cti.cli import main
+from cti.server.database import LOOKUP_THREADS
 from db import customers, tenants
 from db.engine import make_engine
 from db.migrate import head_revision
@@ -189,9 +190,10 @@ def test_check_on_mariadb_reads_the_servers_pool_and_counts_the_cti_servers(mysq
     findings = {f["setting"]: f for f in report["findings"]}
     assert report["backend"] == "mysql"
     assert findings["innodb_buffer_pool_size"]["current"] == pool
-    # one server: its writer threads (the engine's pool of 5) and the two lookup threads
-    assert findings["max_connections"]["recommended"] == 14
-    too_many = max_connections // 14 + 1
+    # one server: its writer threads (the engine's pool of 5) and its LOOKUP_THREADS
+    per_server = 5 + LOOKUP_THREADS
+    assert findings["max_connections"]["recommended"] == 2 * per_server
+    too_many = max_connections // (2 * per_server) + 1
     assert main(["db", "check", "--servers", str(too_many), "--database", url]) == 1
     out = capsys.readouterr().out
     assert f"below: max_connections {max_connections} < {too_many} CTI server(s)" in out
