@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from cti.server import testing
+from cti.server.database import LOOKUP_THREADS
 from db.engine import make_engine
 
 MYSQL_ENV = "CTI_TEST_MYSQL_URL"
@@ -66,12 +67,12 @@ def test_a_screen_pop_lookup_survives_its_connection_being_killed(mariadb_url):
         seeded = yield database.run(testing.demo_tenant)
         tenant = seeded["tenant"]
         ids = set()
-        for _ in range(4):  # both lookup threads hold a connection
+        for _ in range(2 * LOOKUP_THREADS):  # every lookup thread holds a connection
             ids.add((yield database.lookup(lambda conn: conn.execute(
                 text("SELECT CONNECTION_ID()")).scalar())))
         for connection_id in ids:
             yield database.run(lambda conn, cid=connection_id: conn.execute(text(f"KILL {cid}")))
-        for _ in range(4):
+        for _ in range(2 * LOOKUP_THREADS):
             pop = yield database.lookup(customers.screen_pop, tenant, "0301234567")
             assert pop.customer.id == seeded["ada"]
     finally:
