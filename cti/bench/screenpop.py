@@ -10,8 +10,10 @@ Latency of a call: from the moment the simulator hands the Delivered frame to it
 the moment the client's WebSocket receives the `screen_pop` (perf_counter in this one process;
 the simulator, the server and the clients share its reactor, as in the end-to-end tests).
 The first 2 s of calls warm up and are not counted. Reported: p50_ms, p99_ms, max_ms, mean_ms,
-calls_per_second (offered over the measured window), calls, missing (no pop within 5 s), found
-(pops naming the customer), agents, customers, database, setup_seconds, generated (customers
+calls_per_second (offered over the measured window), calls, missing (no pop within 5 s),
+refused_busy (calls the switch refused because the agent's phone still held the previous call:
+pops slower than about 1 s / rate x agents - hold back up this way, so a slow run shows here
+and in the latencies, not as lost pops), found (pops naming the customer), agents, customers, database, setup_seconds, generated (customers
 this run had to generate), and on MySQL/MariaDB buffer_pool_mb and data_mb (the server's
 innodb_buffer_pool_size and the data set's tables and indexes, as `cti db check` reads them).
 The server runs as `cti server` does, heap frozen once started.
@@ -236,7 +238,11 @@ async def _measure(url: str, tenant: Any, extensions: list[str], args: Any) -> d
     all_popped: defer.Deferred[None] = defer.Deferred()
     warmup = round(args.rate * WARMUP_SECONDS)
     total = warmup + args.calls
-    state = {"popped": 0, "index": 0}
+    state = {"popped": 0, "index": 0, "refused": 0, "refused_counted": 0}
+
+    def settled() -> None:
+        if state["popped"] + state["refused"] >= total and not all_popped.called:
+            all_popped.callback(None)
 
     def arrived(call_id: str, now: float, named: bool) -> None:
         nonlocal found
@@ -249,8 +255,7 @@ async def _measure(url: str, tenant: Any, extensions: list[str], args: Any) -> d
             found += named
         pending_clears.append(reactor.callLater(args.hold, clear, call_id))
         state["popped"] += 1
-        if state["popped"] >= total and not all_popped.called:
-            all_popped.callback(None)
+        settled()
 
     def clear(call_id: str) -> None:
         try:
@@ -281,6 +286,12 @@ async def _measure(url: str, tenant: Any, extensions: list[str], args: Any) -> d
             e164 = phone_number(COUNTRY, rng.randrange(args.customers))
             caller = e164 if rng.random() < 0.5 else plan.national(e164)
             call_id = pbx.switch.inbound_call(caller, ext)
+            if not _alerting(pbx, call_id, ext):
+                state["refused"] += 1
+                state["refused_counted"] += index >= warmup
+                clear(call_id)
+                settled()
+                return
             placed[call_id] = (stamp.last, index >= warmup)
 
         loop = task.LoopingCall(place)
@@ -315,12 +326,22 @@ async def _measure(url: str, tenant: Any, extensions: list[str], args: Any) -> d
         "mean_ms": round(statistics.fmean(latencies) * 1000, 3),
         "calls_per_second": round(args.calls / measured, 1) if measured > 0 else None,
         "calls": args.calls,
-        "missing": args.calls - len(latencies),
+        "missing": args.calls - len(latencies) - state["refused_counted"],
+        "refused_busy": state["refused_counted"],
         "found": found,
         "agents": len(extensions),
         "customers": args.customers,
         "database": url.split(":", 1)[0].split("+", 1)[0],
     }
+
+
+def _alerting(pbx: Any, call_id: str, extension: str) -> bool:
+    """Whether the simulator rang the extension with the call (not refused it as busy)."""
+    from simulators.pbx.model import ALERTING
+
+    call = pbx.switch.calls.get(call_id)
+    connection = call.connections.get(extension) if call is not None else None
+    return connection is not None and connection.state == ALERTING
 
 
 def _wrap_simulator_transport(pbx: Any) -> DeliveredStamp:
