@@ -151,6 +151,17 @@ def start_server(tmp_path: Any = None, *, config: ServerConfig | None = None,
 
 
 @defer.inlineCallbacks
+def start_restartable(tmp_path: Any) -> Any:
+    """A simulator and a server ready to be restarted under live calls: the link snapshots the
+    switch when it connects (so a new server learns the calls already up) and sends no
+    keep-alives. Fires with (pbx, running) once the link is up."""
+    pbx = SimulatedPbx()
+    running = yield start_server(tmp_path, links=[replace(pbx.link(), options={"keepalive": 0})])
+    yield running.links_ready()
+    return pbx, running
+
+
+@defer.inlineCallbacks
 def restart_server(running: RunningServer, **overrides: Any) -> Any:
     """Stop `running` and start a new Server with its config on the same host and port (and so
     the same database and links): what clients see when the process is restarted. Sessions

@@ -8,8 +8,6 @@ touching it.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 import pytest_twisted
 from PyQt5.QtCore import Qt
@@ -41,11 +39,7 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path):
-    pbx = testing.SimulatedPbx()
-    # The new server must learn the calls already up at the switch: snapshot on connect.
-    link = replace(pbx.link(), options={"keepalive": 0})
-    running = pytest_twisted.blockon(testing.start_server(tmp_path, links=[link]))
-    pytest_twisted.blockon(running.links_ready())
+    pbx, running = pytest_twisted.blockon(testing.start_restartable(tmp_path))
     site = Site(pbx, running)
     yield site
     pytest_twisted.blockon(site.running.stop())
